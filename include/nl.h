@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MI_NL_H
+#define MI_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emit.h"
+#include "err.h"
+
+struct mnl_socket;
+
+/*
+ * mi_nl_open - open a netlink socket of @bus (NETLINK_NETFILTER or
+ * NETLINK_ROUTE) with extended acks enabled. Returns 0 or -errno.
+ */
+int mi_nl_open(int bus, struct mnl_socket **out, struct mi_err *err);
+
+void mi_nl_close(struct mnl_socket *nl);
+
+/*
+ * mi_nl_commit - send @batch in one sendmsg() and collect every reply.
+ * The kernel applies all of it or nothing. Each error is reported in
+ * @err against the batch item it belongs to, with the kernel's extended
+ * ack text when there is one. Returns 0 or the first -errno.
+ */
+int mi_nl_commit(struct mnl_socket *nl, const struct mi_batch *batch,
+		 struct mi_err *err);
+
+/*
+ * mi_nl_talk - send one request and run @cb over every reply until the
+ * final ack or NLMSG_DONE. Returns 0, or -errno (with @err filled).
+ */
+int mi_nl_talk(struct mnl_socket *nl, void *req, size_t len,
+	       int (*cb)(const void *nlh, void *data), void *data,
+	       struct mi_err *err);
+
+/* Next sequence number for requests on sockets opened here. */
+uint32_t mi_nl_seq(void);
+
+#endif

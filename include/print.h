@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MI_PRINT_H
+#define MI_PRINT_H
+
+#include <stdio.h>
+
+#include "plan.h"
+
+/*
+ * mi_print_plan - write @plan as an `nft -f` script that replaces
+ * everything meshinit owns, in one transaction, with exactly what the
+ * netlink emitter installs. Deterministic: same plan, same bytes.
+ */
+void mi_print_plan(const struct mi_plan *plan, FILE *out);
+
+/* The cleanup script: removes meshinit's table if present. */
+void mi_print_cleanup(FILE *out);
+
+/* Render one rule's body (matches, counter, statements, verdict). */
+void mi_print_rule(const struct mi_rule *r, FILE *out);
+
+/* Render one set element as nft syntax. */
+void mi_print_elem(enum mi_set_type type, const struct mi_elem *e, FILE *out);
+
+/* nft datatype name of a set type, e.g. "ipv4_addr". */
+const char *mi_set_type_name(enum mi_set_type type);
+
+#endif

@@ -1,0 +1,748 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "emit.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "util.h"
+
+/*
+ * Batch pages of 256 KiB: every message must fit in one page, and the
+ * largest we build (a chunk of IPv6 interval elements) stays well below.
+ */
+#define BATCH_PAGE_SIZE (256 * 1024)
+#define ELEMS_PER_MSG 1024
+
+/* nft's datatype ids (nftables include/datatype.h), so `nft list` shows
+ * our sets with their proper types. */
+enum {
+	NFT_DT_IPADDR = 7,
+	NFT_DT_IP6ADDR = 8,
+	NFT_DT_INET_SERVICE = 13,
+	NFT_DT_UID = 24,
+	NFT_DT_GID = 25,
+	NFT_DT_IFNAME = 41,
+	NFT_DT_BITS = 6,
+};
+
+/* ---- message bookkeeping ---------------------------------------------- */
+
+static uint32_t msg_begin(struct mi_batch *b, const char *fmt, ...)
+	MI_PRINTF(2, 3);
+
+static uint32_t msg_begin(struct mi_batch *b, const char *fmt, ...)
+{
+	struct mi_seqmap *m;
+	va_list ap;
+
+	mi_grow((void **)&b->map, &b->capmap, b->nmap + 1, sizeof(*b->map));
+	m = &b->map[b->nmap++];
+	m->seq = b->seq;
+	va_start(ap, fmt);
+	vsnprintf(m->what, sizeof(m->what), fmt, ap);
+	va_end(ap);
+	b->nmsg++;
+	return b->seq++;
+}
+
+static struct nlmsghdr *msg_hdr(struct mi_batch *b, uint16_t type,
+				uint16_t flags, uint32_t seq)
+{
+	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type,
+				     NFPROTO_INET, flags | NLM_F_ACK, seq);
+}
+
+static void msg_end(struct mi_batch *b)
+{
+	if (nftnl_batch_update(b->b) < 0)
+		abort(); /* only on allocation failure */
+}
+
+const char *mi_batch_what(const struct mi_batch *batch, uint32_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < batch->nmap; i++)
+		if (batch->map[i].seq == seq)
+			return batch->map[i].what;
+	return NULL;
+}
+
+void mi_batch_release(struct mi_batch *batch)
+{
+	if (batch->b)
+		nftnl_batch_free(batch->b);
+	free(batch->map);
+	memset(batch, 0, sizeof(*batch));
+}
+
+/* ---- tables and chains ------------------------------------------------ */
+
+static void emit_table(struct mi_batch *b, uint16_t type, const char *what)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	uint32_t seq = msg_begin(b, "%s table inet %s", what, MI_TABLE_NAME);
+
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, MI_TABLE_NAME);
+	nftnl_table_nlmsg_build_payload(
+		msg_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, seq), t);
+	nftnl_table_free(t);
+	msg_end(b);
+}
+
+static void emit_chain(struct mi_batch *b, enum mi_chain_id id)
+{
+	const struct mi_chain_info *ci = mi_chain_info(id);
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	uint32_t seq = msg_begin(b, "chain %s", ci->name);
+
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, MI_TABLE_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, ci->name);
+	if (ci->type) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)ci->hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, ci->prio);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, ci->type);
+	}
+	nftnl_chain_nlmsg_build_payload(
+		msg_hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, seq), c);
+	nftnl_chain_free(c);
+	msg_end(b);
+}
+
+/* ---- sets --------------------------------------------------------------- */
+
+static bool host_order(enum mi_set_type t)
+{
+	return t == MI_ST_UID || t == MI_ST_GID;
+}
+
+static uint32_t key_len(enum mi_set_type t)
+{
+	static const uint32_t len[] = {
+		[MI_ST_IPV4] = 4, [MI_ST_IPV6] = 16, [MI_ST_PORT] = 2,
+		[MI_ST_UID] = 4,  [MI_ST_GID] = 4,   [MI_ST_IFNAME] = MI_IFNAMSIZ,
+		[MI_ST_UID_PORT] = 8,
+	};
+
+	return len[t];
+}
+
+static uint32_t key_type(enum mi_set_type t)
+{
+	static const uint32_t ty[] = {
+		[MI_ST_IPV4] = NFT_DT_IPADDR,  [MI_ST_IPV6] = NFT_DT_IP6ADDR,
+		[MI_ST_PORT] = NFT_DT_INET_SERVICE, [MI_ST_UID] = NFT_DT_UID,
+		[MI_ST_GID] = NFT_DT_GID,      [MI_ST_IFNAME] = NFT_DT_IFNAME,
+		[MI_ST_UID_PORT] = (NFT_DT_UID << NFT_DT_BITS) | NFT_DT_INET_SERVICE,
+	};
+
+	return ty[t];
+}
+
+/* Big-endian key bytes of the low (@hi false) or high end of @e. */
+static void elem_key(enum mi_set_type t, bool interval, const struct mi_elem *e,
+		     bool hi, uint8_t *key)
+{
+	const struct mi_range *r = &e->r;
+	uint32_t v32;
+	uint16_t v16;
+
+	memset(key, 0, 16);
+	switch (t) {
+	case MI_ST_IPV4:
+	case MI_ST_IPV6:
+		memcpy(key, e->addr[hi], 16);
+		break;
+	case MI_ST_PORT:
+		v16 = htons((uint16_t)(hi ? r->hi : r->lo));
+		memcpy(key, &v16, 2);
+		break;
+	case MI_ST_UID:
+	case MI_ST_GID:
+		v32 = hi ? r->hi : r->lo;
+		v32 = interval ? htonl(v32) : v32;
+		memcpy(key, &v32, 4);
+		break;
+	case MI_ST_IFNAME:
+		memcpy(key, e->ifname, MI_IFNAMSIZ);
+		break;
+	case MI_ST_UID_PORT:
+		v32 = htonl(hi ? e->up.uid.hi : e->up.uid.lo);
+		v16 = htons((uint16_t)(hi ? e->up.port.hi : e->up.port.lo));
+		memcpy(key, &v32, 4);
+		memcpy(key + 4, &v16, 2);
+		break;
+	}
+}
+
+/* key + 1 in place (big-endian); false when it wrapped around. */
+static bool key_inc(uint8_t *key, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = len; i-- > 0;)
+		if (++key[i] != 0)
+			return true;
+	return false;
+}
+
+static void add_elem(struct nftnl_set *s, const uint8_t *key, uint32_t len,
+		     const uint8_t *key_end, uint32_t flags)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
+	if (key_end)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key_end, len);
+	if (flags)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
+	nftnl_set_elem_add(s, e);
+}
+
+static struct nftnl_set *set_alloc(enum mi_set_id id)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, MI_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, mi_set_info(id)->name);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)id + 1);
+	return s;
+}
+
+static void flush_elems(struct mi_batch *b, enum mi_set_id id,
+			struct nftnl_set **s, size_t from, size_t to)
+{
+	uint32_t seq = msg_begin(b, "elements %zu-%zu of set %s", from + 1, to,
+				 mi_set_info(id)->name);
+
+	nftnl_set_elems_nlmsg_build_payload(
+		msg_hdr(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, seq), *s);
+	msg_end(b);
+	nftnl_set_free(*s);
+	*s = set_alloc(id);
+}
+
+/*
+ * Interval sets use nft's encoding: a start key per range, an
+ * interval-end key one past its last value, and a leading end key at
+ * zero when the first range does not start there. Concatenations carry
+ * both ends in one element instead.
+ */
+static void emit_elems(struct mi_batch *b, const struct mi_plan *plan,
+		       enum mi_set_id id)
+{
+	const struct mi_set_info *si = mi_set_info(id);
+	const struct mi_elems *es = &plan->sets[id];
+	uint32_t len = key_len(si->type);
+	struct nftnl_set *s = set_alloc(id);
+	uint8_t lo[16], hi[16], zero[16] = { 0 };
+	size_t i, first = 0;
+
+	for (i = 0; i < es->n; i++) {
+		elem_key(si->type, si->interval, &es->v[i], false, lo);
+		elem_key(si->type, si->interval, &es->v[i], true, hi);
+		if (si->type == MI_ST_UID_PORT) {
+			add_elem(s, lo, len, hi, 0);
+		} else if (!si->interval) {
+			add_elem(s, lo, len, NULL, 0);
+		} else {
+			if (i == 0 && memcmp(lo, zero, len))
+				add_elem(s, zero, len, NULL, NFT_SET_ELEM_INTERVAL_END);
+			add_elem(s, lo, len, NULL, 0);
+			if (key_inc(hi, len))
+				add_elem(s, hi, len, NULL, NFT_SET_ELEM_INTERVAL_END);
+		}
+		if ((i + 1) % ELEMS_PER_MSG == 0 || i + 1 == es->n) {
+			flush_elems(b, id, &s, first, i + 1);
+			first = i + 1;
+		}
+	}
+	nftnl_set_free(s);
+}
+
+/*
+ * nft reads a set's key byte order from its userdata (its
+ * NFTNL_UDATA_SET_KEYBYTEORDER, with nft's BYTEORDER_HOST_ENDIAN = 1 and
+ * BYTEORDER_BIG_ENDIAN = 2) to display the elements; the kernel ignores it.
+ */
+static void set_byteorder(struct nftnl_set *s, const struct mi_set_info *si)
+{
+	bool host = si->type == MI_ST_IFNAME ||
+		    (host_order(si->type) && !si->interval);
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+	if (!u)
+		abort();
+	nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, host ? 1 : 2);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+			   nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+}
+
+static void emit_set(struct mi_batch *b, const struct mi_plan *plan,
+		     enum mi_set_id id)
+{
+	const struct mi_set_info *si = mi_set_info(id);
+	struct nftnl_set *s = set_alloc(id);
+	uint32_t flags = si->interval ? NFT_SET_INTERVAL : 0;
+	uint32_t seq = msg_begin(b, "set %s (%s)", si->name, si->what);
+
+	if (si->type == MI_ST_UID_PORT) {
+		static const uint8_t fields[] = { 4, 2 };
+
+		flags |= NFT_SET_CONCAT;
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields,
+				   sizeof(fields));
+	}
+	set_byteorder(s, si);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type(si->type));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len(si->type));
+	nftnl_set_nlmsg_build_payload(
+		msg_hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE, seq), s);
+	nftnl_set_free(s);
+	msg_end(b);
+	emit_elems(b, plan, id);
+}
+
+/* ---- rule expressions: one helper per nft expression ------------------ */
+
+static void add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_ct(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_ct_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
+			uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
+		    uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	uint8_t xor[16] = { 0 };
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_byteorder_hton(struct nftnl_rule *r, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("byteorder");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_lookup(struct nftnl_rule *r, enum mi_set_id id, bool neg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, mi_set_info(id)->name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, (uint32_t)id + 1);
+	if (neg)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_immediate(struct nftnl_rule *r, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	if (chain)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_counter(struct nftnl_rule *r)
+{
+	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
+}
+
+static void add_redir(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("redir");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS,
+			   NF_NAT_RANGE_PROTO_SPECIFIED);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_tproxy(struct nftnl_rule *r, uint32_t family)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("tproxy");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_FAMILY, family);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_REG_PORT, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* ---- matches ------------------------------------------------------------ */
+
+/* Implicit protocol dependencies, added once per rule as nft does. */
+struct deps {
+	uint8_t l4proto;
+	uint8_t nfproto;
+};
+
+static void dep_l4(struct nftnl_rule *r, struct deps *d, uint8_t proto)
+{
+	if (d->l4proto == proto)
+		return;
+	add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	add_cmp(r, NFT_CMP_EQ, &proto, 1);
+	d->l4proto = proto;
+}
+
+static void dep_nf(struct nftnl_rule *r, struct deps *d, uint8_t family)
+{
+	if (d->nfproto == family)
+		return;
+	add_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	add_cmp(r, NFT_CMP_EQ, &family, 1);
+	d->nfproto = family;
+}
+
+struct keyinfo {
+	enum { K_META, K_CT, K_NET, K_TRANS } src;
+	uint32_t key;		/* meta/ct key, or payload offset */
+	uint32_t len;
+	uint8_t dep;		/* l4 protocol or nf family */
+};
+
+static struct keyinfo key_info(enum mi_key k)
+{
+	static const struct keyinfo ki[] = {
+		[MI_K_IIFNAME] = { K_META, NFT_META_IIFNAME, MI_IFNAMSIZ, 0 },
+		[MI_K_OIFNAME] = { K_META, NFT_META_OIFNAME, MI_IFNAMSIZ, 0 },
+		[MI_K_L4PROTO] = { K_META, NFT_META_L4PROTO, 1, 0 },
+		[MI_K_SKUID] = { K_META, NFT_META_SKUID, 4, 0 },
+		[MI_K_SKGID] = { K_META, NFT_META_SKGID, 4, 0 },
+		[MI_K_MARK] = { K_META, NFT_META_MARK, 4, 0 },
+		[MI_K_CTMARK] = { K_CT, NFT_CT_MARK, 4, 0 },
+		[MI_K_CTSTATE] = { K_CT, NFT_CT_STATE, 4, 0 },
+		[MI_K_IP_SADDR] = { K_NET, 12, 4, NFPROTO_IPV4 },
+		[MI_K_IP_DADDR] = { K_NET, 16, 4, NFPROTO_IPV4 },
+		[MI_K_IP6_SADDR] = { K_NET, 8, 16, NFPROTO_IPV6 },
+		[MI_K_IP6_DADDR] = { K_NET, 24, 16, NFPROTO_IPV6 },
+		[MI_K_TCP_DPORT] = { K_TRANS, 2, 2, IPPROTO_TCP },
+		[MI_K_UDP_DPORT] = { K_TRANS, 2, 2, IPPROTO_UDP },
+		[MI_K_UDP_SPORT] = { K_TRANS, 0, 2, IPPROTO_UDP },
+		[MI_K_SKUID_TCP_DPORT] = { K_TRANS, 2, 2, IPPROTO_TCP },
+		[MI_K_SKUID_UDP_DPORT] = { K_TRANS, 2, 2, IPPROTO_UDP },
+	};
+
+	return ki[k];
+}
+
+static void load(struct nftnl_rule *r, struct deps *d, struct keyinfo ki,
+		 uint32_t len, uint32_t dreg)
+{
+	switch (ki.src) {
+	case K_META:
+		add_meta(r, ki.key, dreg);
+		break;
+	case K_CT:
+		add_ct(r, ki.key, dreg);
+		break;
+	case K_NET:
+		dep_nf(r, d, ki.dep);
+		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, ki.key, len, dreg);
+		break;
+	case K_TRANS:
+		dep_l4(r, d, ki.dep);
+		add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, ki.key, len, dreg);
+		break;
+	}
+}
+
+/* An address prefix: byte-aligned prefixes load only their bytes. */
+static void match_cidr(struct nftnl_rule *r, struct deps *d,
+		       const struct mi_match *m)
+{
+	struct keyinfo ki = key_info(m->key);
+	uint32_t op = m->neg ? NFT_CMP_NEQ : NFT_CMP_EQ;
+	uint8_t mask[16] = { 0 };
+	unsigned int i;
+
+	if (m->cidr.plen % 8 == 0) {
+		load(r, d, ki, m->cidr.plen / 8, NFT_REG_1);
+		add_cmp(r, op, m->cidr.addr, m->cidr.plen / 8);
+		return;
+	}
+	for (i = 0; i < m->cidr.plen; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	load(r, d, ki, ki.len, NFT_REG_1);
+	add_bitwise(r, mask, ki.len);
+	add_cmp(r, op, m->cidr.addr, ki.len);
+}
+
+static void match_set(struct nftnl_rule *r, struct deps *d,
+		      const struct mi_match *m)
+{
+	const struct mi_set_info *si = mi_set_info(m->set);
+	struct keyinfo ki = key_info(m->key);
+
+	if (m->key == MI_K_SKUID_TCP_DPORT || m->key == MI_K_SKUID_UDP_DPORT) {
+		dep_l4(r, d, ki.dep);
+		add_meta(r, NFT_META_SKUID, NFT_REG_1);
+		add_byteorder_hton(r, 4);
+		load(r, d, ki, ki.len, NFT_REG32_01);
+	} else {
+		load(r, d, ki, ki.len, NFT_REG_1);
+		if (si->interval && host_order(si->type))
+			add_byteorder_hton(r, 4);
+	}
+	add_lookup(r, m->set, m->neg);
+}
+
+static void match_num(struct nftnl_rule *r, struct deps *d,
+		      const struct mi_match *m)
+{
+	struct keyinfo ki = key_info(m->key);
+	uint32_t op = m->neg ? NFT_CMP_NEQ : NFT_CMP_EQ;
+	uint32_t v32 = m->num, zero = 0;
+	uint16_t v16 = htons((uint16_t)m->num);
+	uint8_t v8 = (uint8_t)m->num;
+
+	load(r, d, ki, ki.len, NFT_REG_1);
+	if (m->key == MI_K_L4PROTO) {
+		add_cmp(r, op, &v8, 1);
+		d->l4proto = v8;
+	} else if (m->key == MI_K_CTSTATE) {
+		add_bitwise(r, &v32, 4);
+		add_cmp(r, NFT_CMP_NEQ, &zero, 4);
+	} else if (ki.src == K_TRANS) {
+		add_cmp(r, op, &v16, 2);
+	} else {
+		add_cmp(r, op, &v32, 4);
+	}
+}
+
+static void emit_match(struct nftnl_rule *r, struct deps *d,
+		       const struct mi_match *m)
+{
+	char name[MI_IFNAMSIZ] = { 0 };
+
+	switch (m->val) {
+	case MI_V_SET:
+		match_set(r, d, m);
+		break;
+	case MI_V_CIDR:
+		match_cidr(r, d, m);
+		break;
+	case MI_V_IFNAME:
+		load(r, d, key_info(m->key), MI_IFNAMSIZ, NFT_REG_1);
+		memcpy(name, m->ifname, MI_IFNAMSIZ);
+		add_cmp(r, m->neg ? NFT_CMP_NEQ : NFT_CMP_EQ, name, MI_IFNAMSIZ);
+		break;
+	case MI_V_NUM:
+		match_num(r, d, m);
+		break;
+	}
+}
+
+static void emit_stmt(struct nftnl_rule *r, const struct mi_stmt *s)
+{
+	uint16_t port = htons((uint16_t)s->arg), zone = (uint16_t)s->arg;
+
+	switch (s->kind) {
+	case MI_S_MARK_SET:
+		add_immediate(r, &s->arg, 4);
+		add_meta_set(r, NFT_META_MARK, NFT_REG_1);
+		break;
+	case MI_S_CTMARK_FROM_MARK:
+		add_meta(r, NFT_META_MARK, NFT_REG_1);
+		add_ct_set(r, NFT_CT_MARK, NFT_REG_1);
+		break;
+	case MI_S_MARK_FROM_CTMARK:
+		add_ct(r, NFT_CT_MARK, NFT_REG_1);
+		add_meta_set(r, NFT_META_MARK, NFT_REG_1);
+		break;
+	case MI_S_CTZONE_SET:
+		add_immediate(r, &zone, 2);
+		add_ct_set(r, NFT_CT_ZONE, NFT_REG_1);
+		break;
+	case MI_S_REDIRECT:
+		add_immediate(r, &port, 2);
+		add_redir(r);
+		break;
+	case MI_S_TPROXY4:
+	case MI_S_TPROXY6:
+		add_immediate(r, &port, 2);
+		add_tproxy(r, s->kind == MI_S_TPROXY4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+		break;
+	}
+}
+
+static void set_comment(struct nftnl_rule *r, const char *why)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+	if (!u)
+		abort();
+	nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, why);
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+			    nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+}
+
+static void emit_rule(struct mi_batch *b, enum mi_chain_id c, size_t idx,
+		      const struct mi_rule *mr)
+{
+	static const int verdicts[] = {
+		[MI_VERDICT_RETURN] = NFT_RETURN, [MI_VERDICT_ACCEPT] = NF_ACCEPT,
+		[MI_VERDICT_DROP] = NF_DROP,	  [MI_VERDICT_JUMP] = NFT_JUMP,
+	};
+	const char *chain = mi_chain_info(c)->name;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct deps d = { 0 };
+	uint32_t seq;
+	unsigned int i;
+
+	seq = msg_begin(b, "rule %zu of chain %s (%s)", idx + 1, chain,
+			mr->why ? mr->why : "-");
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, MI_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	for (i = 0; i < mr->nm; i++)
+		emit_match(r, &d, &mr->m[i]);
+	add_counter(r);
+	for (i = 0; i < mr->ns; i++)
+		emit_stmt(r, &mr->s[i]);
+	if (mr->verdict != MI_VERDICT_NONE)
+		add_verdict(r, verdicts[mr->verdict],
+			    mr->verdict == MI_VERDICT_JUMP ?
+				    mi_chain_info(mr->target)->name : NULL);
+	if (mr->why)
+		set_comment(r, mr->why);
+	nftnl_rule_nlmsg_build_payload(
+		msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq), r);
+	nftnl_rule_free(r);
+	msg_end(b);
+}
+
+void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
+	     struct mi_batch *b)
+{
+	size_t c, i;
+
+	memset(b, 0, sizeof(*b));
+	b->b = nftnl_batch_alloc(BATCH_PAGE_SIZE, MNL_SOCKET_BUFFER_SIZE);
+	if (!b->b)
+		abort();
+	b->seq = seq0;
+	nftnl_batch_begin(nftnl_batch_buffer(b->b), b->seq++);
+	msg_end(b);
+
+	/* "add" then "delete": removal that cannot fail on a missing table */
+	emit_table(b, NFT_MSG_NEWTABLE, "remove the old");
+	emit_table(b, NFT_MSG_DELTABLE, "remove the old");
+	if (!(flags & MI_EMIT_CLEANUP)) {
+		emit_table(b, NFT_MSG_NEWTABLE, "create");
+		for (i = 0; i < MI_SET__COUNT; i++)
+			if (mi_plan_has_set(plan, i))
+				emit_set(b, plan, i);
+		for (c = 0; c < MI_C__COUNT; c++)
+			if (mi_plan_has_chain(plan, c))
+				emit_chain(b, c);
+		for (c = 0; c < MI_C__COUNT; c++)
+			for (i = 0; i < plan->chains[c].n; i++)
+				emit_rule(b, c, i, &plan->chains[c].v[i]);
+	}
+	if (!(flags & MI_EMIT_CHECK_ONLY)) {
+		nftnl_batch_end(nftnl_batch_buffer(b->b), b->seq++);
+		msg_end(b);
+	}
+}

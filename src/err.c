@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int err_vset(struct mi_err *err, int exit_code, int code,
+		    const char *fmt, va_list ap)
+{
+	if (!err || err->code)
+		return code;
+	err->code = code ? code : -1;
+	err->exit = exit_code;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return code;
+}
+
+int mi_err_set(struct mi_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(err, MI_EXIT_FAILURE, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int mi_err_setx(struct mi_err *err, int exit_code, int code,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(err, exit_code, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void mi_err_prefix(struct mi_err *err, const char *fmt, ...)
+{
+	char old[sizeof(err->msg)];
+	size_t n;
+	va_list ap;
+
+	memcpy(old, err->msg, sizeof(old));
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	n = strlen(err->msg);
+	if (n + 2 < sizeof(err->msg)) {
+		memcpy(err->msg + n, ": ", 3);
+		strncat(err->msg, old, sizeof(err->msg) - n - 3);
+	}
+}

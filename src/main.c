@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * meshinit: program a pod's traffic capture for its sidecar proxy.
+ * Wires the stages together and maps results to exit codes; the only
+ * place that prints errors or exits.
+ */
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "detect.h"
+#include "err.h"
+#include "log.h"
+#include "run.h"
+
+#ifndef MI_VERSION
+#define MI_VERSION "0.1.0"
+#endif
+
+extern char **environ;
+
+static int fail(const struct mi_log *log, const struct mi_err *err)
+{
+	fprintf(stderr, "error: %s\n", err->msg);
+	if (log)
+		mi_error(log, "%s", err->msg);
+	return err->exit ? err->exit : MI_EXIT_FAILURE;
+}
+
+static void log_warnings(const struct mi_log *log, unsigned int warn)
+{
+	if (warn & MI_WARN_NO_DNS_SERVERS)
+		mi_warn(log, "REDIRECT_DNS is set, but CAPTURE_ALL_DNS is false, and no DNS servers provided. DNS capture disabled.");
+	if (warn & MI_WARN_NO_ADDRESS)
+		mi_warn(log, "no non-loopback address found in this namespace; IPv6 rules are off");
+}
+
+static int run(struct mi_cli *cli, struct mi_err *err)
+{
+	struct mi_config *cfg = &cli->cfg;
+	/* a dry run's script owns stdout, so its logs go to stderr */
+	FILE *logf = cfg->dry_run ? stderr : stdout;
+	struct mi_log log;
+	unsigned int warn;
+	int ret;
+
+	mi_log_init(&log, logf, cfg);
+	if (cli->cmd == MI_CMD_INSTALL) {
+		ret = mi_detect(cfg, &warn, err);
+		if (ret < 0)
+			return fail(&log, err);
+		log_warnings(&log, warn);
+		ret = mi_run_install(cfg, &log, stdout, err);
+	} else {
+		ret = mi_run_cleanup(cfg, &log, stdout, err);
+	}
+	return ret < 0 ? fail(&log, err) : MI_EXIT_OK;
+}
+
+int main(int argc, char *argv[])
+{
+	struct mi_err err = { 0 };
+	struct mi_cli cli;
+	int code;
+
+	if (mi_cli_parse(argc, argv, environ, &cli, &err) < 0) {
+		if (err.exit == MI_EXIT_USAGE)
+			fprintf(stderr, "Error: %s\nRun '%s --help' for usage.\n",
+				err.msg, basename(argv[0]));
+		else
+			fprintf(stderr, "error: %s\n", err.msg);
+		mi_config_release(&cli.cfg);
+		return err.exit ? err.exit : MI_EXIT_FAILURE;
+	}
+	switch (cli.cmd) {
+	case MI_CMD_HELP:
+		mi_cli_usage(stdout, basename(argv[0]));
+		code = MI_EXIT_OK;
+		break;
+	case MI_CMD_VERSION:
+		printf("meshinit %s\n", MI_VERSION);
+		code = MI_EXIT_OK;
+		break;
+	default:
+		code = run(&cli, &err);
+		break;
+	}
+	mi_config_release(&cli.cfg);
+	return code;
+}

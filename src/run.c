@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "run.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include "cli.h"
+#include "emit.h"
+#include "nl.h"
+#include "plan.h"
+#include "print.h"
+
+static void log_block(const struct mi_log *log, const char *title,
+		      void (*fn)(const void *, FILE *), const void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;
+	fn(arg, f);
+	fclose(f);
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	mi_info(log, "%s\n%s", title, buf);
+	free(buf);
+}
+
+static void dump_cfg(const void *cfg, FILE *f)
+{
+	mi_cli_dump_config(cfg, f);
+}
+
+static void dump_plan(const void *plan, FILE *f)
+{
+	mi_print_plan(plan, f);
+}
+
+static int commit(const struct mi_plan *plan, unsigned int flags,
+		  struct mi_err *err)
+{
+	struct mnl_socket *nl;
+	struct mi_batch batch;
+	int ret;
+
+	mi_emit(plan, flags, mi_nl_seq(), &batch);
+	ret = mi_nl_open(NETLINK_NETFILTER, &nl, err);
+	if (ret < 0)
+		goto out_release;
+	ret = mi_nl_commit(nl, &batch, err);
+	mi_nl_close(nl);
+out_release:
+	mi_batch_release(&batch);
+	if (ret == -EPERM)
+		mi_err_prefix(err, "CAP_NET_ADMIN is required in the pod's network namespace");
+	return ret;
+}
+
+static void log_summary(const struct mi_log *log, const struct mi_plan *plan,
+			const char *verb)
+{
+	struct mi_plan_stats st;
+
+	mi_plan_stats(plan, &st);
+	mi_info(log, "%s table inet %s: %zu chains, %zu rules, %zu sets with %zu elements",
+		verb, MI_TABLE_NAME, st.chains, st.rules, st.sets, st.elements);
+}
+
+int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
+		   FILE *out, struct mi_err *err)
+{
+	struct mi_plan plan;
+	int ret = 0;
+
+	log_block(log, "meshinit configuration:", dump_cfg, cfg);
+	mi_plan_build(cfg, &plan);
+	if (cfg->dry_run) {
+		mi_print_plan(&plan, out);
+		log_summary(log, &plan, "dry run, nothing applied; would install");
+		goto out_release;
+	}
+	if (cfg->skip_rule_apply) {
+		mi_info(log, "skipping rule apply (--skip-rule-apply)");
+		goto out_release;
+	}
+	ret = commit(&plan, cfg->check_only ? MI_EMIT_CHECK_ONLY : 0, err);
+	if (ret < 0)
+		goto out_release;
+	if (cfg->check_only) {
+		log_summary(log, &plan, "check passed, nothing changed; the kernel accepts");
+		goto out_release;
+	}
+	log_block(log, "nftables rules programmed:", dump_plan, &plan);
+	log_summary(log, &plan, "installed");
+out_release:
+	mi_plan_release(&plan);
+	return ret;
+}
+
+int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
+		   FILE *out, struct mi_err *err)
+{
+	int ret;
+
+	if (cfg->dry_run) {
+		mi_print_cleanup(out);
+		return 0;
+	}
+	ret = commit(NULL, MI_EMIT_CLEANUP | (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0),
+		     err);
+	if (ret == 0)
+		mi_info(log, "removed table inet %s (if it was there)", MI_TABLE_NAME);
+	return ret;
+}
