@@ -1,4 +1,8 @@
-# meshinit - see README.md. `make help` lists the targets.
+# meshinit - see README.md.
+#   make          build ./meshinit
+#   make demo     install deps, build, apply Istio's default rules in a
+#                 throw-away namespace, show them, prove one redirect
+#   make check    install deps, build, run every test (root for netns tests)
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
@@ -7,26 +11,51 @@ BUILD ?= build
 VERSION := 0.1.0
 
 PKGS := libnftnl libmnl libcap
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wvla -Wundef -fno-common
-BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -DMI_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+BASE_CFLAGS = -std=gnu11 $(WARN) -Iinclude -DMI_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 OPT_CFLAGS ?= -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
 SRCS := $(wildcard src/*.c)
+HDRS := $(wildcard include/*.h)
+# every module but main(), for linking into test binaries
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+
+# Debian packages the build and the tests need; mk/*.mk files add theirs.
+DEB_PKGS := build-essential pkg-config libnftnl-dev libmnl-dev libcap-dev \
+	nftables iproute2 python3
+# Targets `make check` runs, in order; mk/*.mk files append theirs.
+CHECK_TARGETS :=
 
 all: meshinit
 
-meshinit: $(SRCS) $(wildcard include/*.h) Makefile
+meshinit: $(SRCS) $(HDRS) Makefile
 	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $(SRCS) $(PKG_LIBS)
 
-.PHONY: all clean help
+# Sanitizer build of the same program, used by the tests.
+$(BUILD)/meshinit-san: $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -o $@ $(SRCS) $(PKG_LIBS)
+
+# Install missing Debian packages (needs root; a no-op when all are there).
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+-include mk/*.mk
+
+check: deps meshinit $(CHECK_TARGETS)
+	@echo "make check: all test suites passed"
+
 clean:
 	rm -rf meshinit $(BUILD)
 
-include mk/*.mk
+.PHONY: all deps check clean

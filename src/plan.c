@@ -164,11 +164,29 @@ static void fill_ranges(struct mi_plan *p, enum mi_set_id s,
 	mi_ranges_release(&tmp);
 }
 
-/* Hash sets hold single values; ranges were refused at validation. */
+static int range_cmp(const void *a, const void *b)
+{
+	const struct mi_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/*
+ * Hash sets hold single values (ranges were refused at validation):
+ * sorted and de-duplicated, but never merged into ranges.
+ */
 static void fill_values(struct mi_plan *p, enum mi_set_id s,
 			const struct mi_ranges *in)
 {
-	fill_ranges(p, s, in);
+	struct mi_range *v = mi_xcalloc(in->n, sizeof(*v));
+	size_t i;
+
+	memcpy(v, in->v, in->n * sizeof(*v));
+	qsort(v, in->n, sizeof(*v), range_cmp);
+	for (i = 0; i < in->n; i++)
+		if (i == 0 || v[i].lo != v[i - 1].lo)
+			elem(p, s)->r = v[i];
+	free(v);
 }
 
 static void fill_cidrs(struct mi_plan *p, enum mi_set_id s,
