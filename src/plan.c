@@ -231,6 +231,8 @@ static void fill_uidports(struct mi_plan *p, enum mi_set_id s,
 		e->up.port = in->v[i].port;
 	}
 	/* exact duplicates only; overlaps were refused at validation */
+	if (!es->n)
+		return;
 	qsort(es->v, es->n, sizeof(*es->v), uidport_cmp);
 	for (i = 0; i < es->n; i++)
 		if (!o || memcmp(&es->v[o - 1], &es->v[i], sizeof(es->v[i])))
