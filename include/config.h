@@ -101,6 +101,9 @@ struct mi_config {
 	bool run_validation;
 	uint64_t probe_timeout_ms;
 
+	/* tests only: MESHINIT_FAULT_INJECT=first|middle|last */
+	unsigned int fault_inject;	/* enum mi_emit_flags fault bit, or 0 */
+
 	/* logging */
 	enum mi_log_level log_level;
 	bool log_json;

@@ -32,6 +32,14 @@ struct mi_batch {
 enum mi_emit_flags {
 	MI_EMIT_CHECK_ONLY = (1 << 0),	/* leave out BATCH_END */
 	MI_EMIT_CLEANUP = (1 << 1),	/* only remove our table */
+	/*
+	 * Fault injection for tests: add a rule the kernel must reject
+	 * (a jump to a chain that does not exist) as the first message,
+	 * in the middle (after the sets) or as the last one.
+	 */
+	MI_EMIT_FAULT_FIRST = (1 << 2),
+	MI_EMIT_FAULT_MIDDLE = (1 << 3),
+	MI_EMIT_FAULT_LAST = (1 << 4),
 };
 
 /*

@@ -830,6 +830,25 @@ static int conv_exclusions(struct conv *c, struct mi_config *cfg)
 	return each_item(c, O_EXCLUDE_UID_PORTS, ';', uidport_entry, cfg);
 }
 
+/* Test-only fault injection; see MI_EMIT_FAULT_* in include/emit.h. */
+static int conv_fault(struct conv *c, struct mi_config *cfg, char *const envp[])
+{
+	static const char *const name = "MESHINIT_FAULT_INJECT";
+	static const char *const where[] = { "first", "middle", "last" };
+	const char *v = env_get(envp, name);
+
+	if (!v || !*v)
+		return 0;
+	for (unsigned int i = 0; i < ARRAY_SIZE(where); i++) {
+		if (!strcmp(v, where[i])) {
+			cfg->fault_inject = 1u << (i + 2);
+			return 0;
+		}
+	}
+	return mi_err_set(c->err, -EINVAL, "invalid env %s \"%s\": is not first, middle or last",
+			  name, v);
+}
+
 static int conv_misc(struct conv *c, struct mi_config *cfg)
 {
 	const char *v6 = c->raw->val[O_IPV6];
@@ -864,7 +883,8 @@ static int conv_all(struct conv *c, struct mi_config *cfg, char *const envp[])
 	    each_item(c, O_EXCLUDE_IFACES, ',', iface_item, &cfg->exclude_ifaces) < 0 ||
 	    each_item(c, O_VIRT_IFACES, ',', iface_item, &cfg->virt_ifaces) < 0 ||
 	    conv_owner_groups(c, cfg, envp) < 0 || conv_loopback(c, cfg, envp) < 0 ||
-	    conv_exclusions(c, cfg) < 0 || conv_misc(c, cfg) < 0)
+	    conv_exclusions(c, cfg) < 0 || conv_misc(c, cfg) < 0 ||
+	    conv_fault(c, cfg, envp) < 0)
 		return -EINVAL;
 	return 0;
 }

@@ -713,6 +713,25 @@ static void emit_rule(struct mi_batch *b, enum mi_chain_id c, size_t idx,
 	msg_end(b);
 }
 
+static void emit_fault(struct mi_batch *b)
+{
+	static const struct mi_rule bogus = {
+		.verdict = MI_VERDICT_JUMP,
+		.why = "fault injected by MESHINIT_FAULT_INJECT",
+	};
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	uint32_t seq = msg_begin(b, "injected fault rule (%s)", bogus.why);
+
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, MI_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "meshinit-no-such-chain");
+	add_verdict(r, NFT_JUMP, "meshinit-no-such-chain");
+	nftnl_rule_nlmsg_build_payload(
+		msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq), r);
+	nftnl_rule_free(r);
+	msg_end(b);
+}
+
 void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
 	     struct mi_batch *b)
 {
@@ -726,6 +745,8 @@ void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
 	nftnl_batch_begin(nftnl_batch_buffer(b->b), b->seq++);
 	msg_end(b);
 
+	if (flags & MI_EMIT_FAULT_FIRST)
+		emit_fault(b);
 	/* "add" then "delete": removal that cannot fail on a missing table */
 	emit_table(b, NFT_MSG_NEWTABLE, "remove the old");
 	emit_table(b, NFT_MSG_DELTABLE, "remove the old");
@@ -734,6 +755,8 @@ void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
 		for (i = 0; i < MI_SET__COUNT; i++)
 			if (mi_plan_has_set(plan, i))
 				emit_set(b, plan, i);
+		if (flags & MI_EMIT_FAULT_MIDDLE)
+			emit_fault(b);
 		for (c = 0; c < MI_C__COUNT; c++)
 			if (mi_plan_has_chain(plan, c))
 				emit_chain(b, c);
@@ -741,6 +764,8 @@ void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
 			for (i = 0; i < plan->chains[c].n; i++)
 				emit_rule(b, c, i, &plan->chains[c].v[i]);
 	}
+	if (flags & MI_EMIT_FAULT_LAST)
+		emit_fault(b);
 	if (!(flags & MI_EMIT_CHECK_ONLY)) {
 		nftnl_batch_end(nftnl_batch_buffer(b->b), b->seq++);
 		msg_end(b);

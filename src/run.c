@@ -88,7 +88,8 @@ int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 		mi_info(log, "skipping rule apply (--skip-rule-apply)");
 		goto out_release;
 	}
-	ret = commit(&plan, cfg->check_only ? MI_EMIT_CHECK_ONLY : 0, err);
+	ret = commit(&plan, (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0) |
+				    cfg->fault_inject, err);
 	if (ret < 0)
 		goto out_release;
 	if (cfg->check_only) {
