@@ -741,10 +741,11 @@ static int conv_loopback(struct conv *c, struct mi_config *cfg,
 	if (mi_cidr_parse(v, &cfg->loopback4, NULL) < 0 ||
 	    cfg->loopback4.family != AF_INET)
 		return bad(&tc, 0, NULL, "is not an IPv4 prefix");
-	if (cfg->loopback4.addr[0] != 127)
-		return bad(&tc, 0, NULL, "is not in the loopback range 127.0.0.0/8");
+	/* before the address: clearing host bits of 127.x/7 gives 126.x */
 	if (cfg->loopback4.plen < 8)
 		return bad(&tc, 0, NULL, "must have a prefix length from 8 to 32");
+	if (cfg->loopback4.addr[0] != 127)
+		return bad(&tc, 0, NULL, "is not in the loopback range 127.0.0.0/8");
 	return 0;
 }
 
