@@ -16,7 +16,12 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wvla -Wundef -fno-common
-BASE_CFLAGS = -std=gnu11 $(WARN) -Iinclude -DMI_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+# library versions for --version: none of them has a runtime version API,
+# so these are the pkg-config (build-time) versions
+LIB_VERSIONS = -DMI_LIBNFTNL_VERSION='"$(shell $(PKG_CONFIG) --modversion libnftnl 2>/dev/null)"' \
+	-DMI_LIBMNL_VERSION='"$(shell $(PKG_CONFIG) --modversion libmnl 2>/dev/null)"' \
+	-DMI_LIBCAP_VERSION='"$(shell $(PKG_CONFIG) --modversion libcap 2>/dev/null)"'
+BASE_CFLAGS = -std=gnu11 $(WARN) -Iinclude -DMI_VERSION='"$(VERSION)"' $(LIB_VERSIONS) $(PKG_CFLAGS)
 OPT_CFLAGS ?= -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer

@@ -17,6 +17,16 @@
 #ifndef MI_VERSION
 #define MI_VERSION "0.1.0"
 #endif
+/* build-time (pkg-config) versions: these libraries have no version API */
+#ifndef MI_LIBNFTNL_VERSION
+#define MI_LIBNFTNL_VERSION "unknown"
+#endif
+#ifndef MI_LIBMNL_VERSION
+#define MI_LIBMNL_VERSION "unknown"
+#endif
+#ifndef MI_LIBCAP_VERSION
+#define MI_LIBCAP_VERSION "unknown"
+#endif
 
 extern char **environ;
 
@@ -79,7 +89,11 @@ int main(int argc, char *argv[])
 		code = MI_EXIT_OK;
 		break;
 	case MI_CMD_VERSION:
-		printf("meshinit %s\n", MI_VERSION);
+		printf("meshinit %s\n"
+		       "built against (pkg-config versions at build time): "
+		       "libnftnl %s, libmnl %s, libcap %s\n",
+		       MI_VERSION, MI_LIBNFTNL_VERSION, MI_LIBMNL_VERSION,
+		       MI_LIBCAP_VERSION);
 		code = MI_EXIT_OK;
 		break;
 	default:
