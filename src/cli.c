@@ -354,13 +354,16 @@ struct conv {
 static int bad(struct conv *c, int id, const char *item, const char *why)
 {
 	const char *v = c->raw->val[id];
+	/* long values are cut so that the reason still fits the message */
+	const char *more = strlen(v) > 160 ? "..." : "";
+	const char *imore = item && strlen(item) > 80 ? "..." : "";
 
 	if (item && strcmp(item, v))
 		return mi_err_set(c->err, -EINVAL,
-				  "invalid %s \"%s\": \"%s\" %s", c->raw->src[id],
-				  v, item, why);
-	return mi_err_set(c->err, -EINVAL, "invalid %s \"%s\": %s",
-			  c->raw->src[id], v, why);
+				  "invalid %s \"%.160s%s\": \"%.80s%s\" %s",
+				  c->raw->src[id], v, more, item, imore, why);
+	return mi_err_set(c->err, -EINVAL, "invalid %s \"%.160s%s\": %s",
+			  c->raw->src[id], v, more, why);
 }
 
 /* Split a comma list: items trimmed of blanks; empty items dropped. */
