@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int err_vset(struct mi_err *err, int exit_code, int code,
-		    const char *fmt, va_list ap)
+static MI_PRINTF(4, 0) int err_vset(struct mi_err *err, int exit_code,
+				     int code, const char *fmt, va_list ap)
 {
 	if (!err || err->code)
 		return code;
