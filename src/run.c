@@ -13,6 +13,7 @@
 #include "nl.h"
 #include "plan.h"
 #include "print.h"
+#include "routes.h"
 
 static void log_block(const struct mi_log *log, const char *title,
 		      void (*fn)(const void *, FILE *), const void *arg)
@@ -74,6 +75,7 @@ static void log_summary(const struct mi_log *log, const struct mi_plan *plan,
 int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 		   FILE *out, struct mi_err *err)
 {
+	struct mi_routes_undo undo;
 	struct mi_plan plan;
 	int ret = 0;
 
@@ -88,16 +90,33 @@ int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 		mi_info(log, "skipping rule apply (--skip-rule-apply)");
 		goto out_release;
 	}
-	ret = commit(&plan, (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0) |
-				    cfg->fault_inject, err);
-	if (ret < 0)
-		goto out_release;
 	if (cfg->check_only) {
+		ret = commit(&plan, MI_EMIT_CHECK_ONLY | cfg->fault_inject, err);
+		if (ret < 0)
+			goto out_release;
 		log_summary(log, &plan, "check passed, nothing changed; the kernel accepts");
 		goto out_release;
 	}
+	/*
+	 * Routes first: they are inert until the rules mark packets, and
+	 * what was added is undone if the kernel rejects the rules, so a
+	 * failure leaves the namespace as it was.
+	 */
+	ret = mi_routes_apply(cfg, &undo, err);
+	if (ret < 0)
+		goto out_rollback;
+	ret = commit(&plan, cfg->fault_inject, err);
+	if (ret < 0)
+		goto out_rollback;
+	/* only now drop what an earlier run installed and this one does not */
+	ret = mi_routes_prune(cfg, err);
+	if (ret < 0)
+		goto out_release;
 	log_block(log, "nftables rules programmed:", dump_plan, &plan);
 	log_summary(log, &plan, "installed");
+	goto out_release;
+out_rollback:
+	mi_routes_rollback(&undo);
 out_release:
 	mi_plan_release(&plan);
 	return ret;
@@ -114,7 +133,11 @@ int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
 	}
 	ret = commit(NULL, MI_EMIT_CLEANUP | (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0),
 		     err);
+	if (ret < 0 || cfg->check_only)
+		return ret;
+	ret = mi_routes_prune(NULL, err);
 	if (ret == 0)
-		mi_info(log, "removed table inet %s (if it was there)", MI_TABLE_NAME);
+		mi_info(log, "removed table inet %s and its TPROXY routing (if they were there)",
+			MI_TABLE_NAME);
 	return ret;
 }
