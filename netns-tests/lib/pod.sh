@@ -16,7 +16,8 @@
 #   haproxy_start / haproxy_stop / haproxy_stat FRONTEND FIELD
 #   meshinit_pod ARGS...  run $MESHINIT in the pod
 #   check DESC CMD...     run CMD, print PASS/FAIL DESC, count failures
-#   expect_field DESC ANSWER KEY VALUE    check that ANSWER has KEY=VALUE
+#   expect DESC ANSWER KEY=VAL|KEY^=PREFIX...  check a listener's answer
+#   expect_err DESC ANSWER refused|timeout     check a client's error
 #   pod_finish            print the summary, exit 0 or 1
 #
 # The cleanup (trap EXIT INT TERM) kills every process that was started
@@ -27,6 +28,7 @@ POD_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MESHINIT=${MESHINIT:-./meshinit}
 PY=${PY:-/usr/bin/python3}
 HAPROXY=${HAPROXY:-haproxy}
+HAPROXY_V6_UPSTREAM=${HAPROXY_V6_UPSTREAM:-[fd90::1]:80}
 POD_IP4=10.90.0.5
 POD_IP6=fd90::5
 PEER_IP4=10.90.0.1
@@ -48,6 +50,24 @@ pod_die() {
 	exit 1
 }
 
+# pid_alive PID: running (a zombie left for init to reap counts as gone)
+pid_alive() {
+	local st
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# pid_reap PID: SIGTERM, wait up to 5 s, then SIGKILL
+pid_reap() {
+	local i
+	kill "$1" 2>/dev/null || return 0
+	for i in $(seq 1 100); do
+		pid_alive "$1" || return 0
+		sleep 0.05
+	done
+	kill -9 "$1" 2>/dev/null
+}
+
 pod_cleanup() {
 	local rc=$? ns pid
 	trap - EXIT INT TERM
@@ -56,7 +76,7 @@ pod_cleanup() {
 	done
 	if [ -n "${POD_TMP:-}" ] && [ -f "$POD_TMP/proxy/haproxy.pid" ]; then
 		for pid in $(cat "$POD_TMP/proxy/haproxy.pid"); do
-			kill "$pid" 2>/dev/null
+			pid_reap "$pid"
 		done
 	fi
 	for ns in "${POD_NS:-}" "${PEER_NS:-}"; do
@@ -193,6 +213,8 @@ meshinit_pod() {
 # HAProxy as uid/gid 1337: outbound on 15001 to the original destination
 # (PROXY protocol header added so the peer can tell it came through the
 # proxy), inbound on 15006 to the app on 127.0.0.1:APP_PORT from 127.0.0.6.
+# Frontends: outbound, outbound6, inbound; backends: original_dst,
+# upstream6, app.
 haproxy_start() {
 	local app_port=${1:-8080} cfg="$POD_TMP/proxy/haproxy.cfg" i
 	command -v "$HAPROXY" >/dev/null || pod_skip "no haproxy"
@@ -210,11 +232,22 @@ defaults
 
 frontend outbound
 	bind 0.0.0.0:15001
-	bind [::]:15001 v6only
 	default_backend original_dst
 
 backend original_dst
 	server orig 0.0.0.0:0 send-proxy
+
+# HAProxy (2.6 at least) reads the original destination with SO_ORIGINAL_DST
+# for IPv4 only, never IP6T_SO_ORIGINAL_DST: with 0.0.0.0:0 an IPv6
+# connection would be sent to its redirected address [::1]:15001, i.e. to
+# HAProxy itself, forever. The IPv6 frontend therefore forwards to one
+# fixed upstream, $HAPROXY_V6_UPSTREAM.
+frontend outbound6
+	bind [::]:15001 v6only
+	default_backend upstream6
+
+backend upstream6
+	server up6 $HAPROXY_V6_UPSTREAM send-proxy
 
 frontend inbound
 	bind 0.0.0.0:15006
@@ -237,14 +270,10 @@ EOF
 }
 
 haproxy_stop() {
-	local pid i
+	local pid
 	[ -s "$POD_TMP/proxy/haproxy.pid" ] || return 0
 	for pid in $(cat "$POD_TMP/proxy/haproxy.pid"); do
-		kill "$pid" 2>/dev/null
-		for i in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
+		pid_reap "$pid"
 	done
 	: >"$POD_TMP/proxy/haproxy.pid"
 	rm -f "$POD_TMP/proxy/stats.sock"
@@ -282,14 +311,19 @@ field() {
 	return 1
 }
 
-# expect DESC ANSWER KEY=VALUE...: every pair must be in ANSWER
+# expect DESC ANSWER KEY=VALUE|KEY^=PREFIX...: every pair must be in ANSWER
 expect() {
 	local desc=$1 ans=$2 kv ok=1
 	shift 2
 	for kv in "$@"; do
-		if [ "$(field "$ans" "${kv%%=*}")" != "${kv#*=}" ]; then
-			ok=0
-		fi
+		case $kv in
+		*"^="*)	# KEY^=PREFIX
+			case "$(field "$ans" "${kv%%^=*}")" in
+			"${kv#*^=}"*) ;;
+			*) ok=0;;
+			esac;;
+		*)	[ "$(field "$ans" "${kv%%=*}")" = "${kv#*=}" ] || ok=0;;
+		esac
 	done
 	if [ $ok -eq 1 ]; then
 		echo "PASS: $desc"
@@ -325,4 +359,25 @@ pod_finish() {
 		exit 1
 	fi
 	exit 0
+}
+
+# haproxy_sessions PROXY: total sessions of a frontend or backend (0 if none)
+haproxy_sessions() {
+	local px=$1 sv=FRONTEND v
+	case $px in
+	original_dst|upstream6|app) sv=BACKEND;;
+	esac
+	v=$(haproxy_stat "$px" "$sv" stot)
+	echo "${v:-0}"
+}
+
+# expect_count DESC GOT WANT
+expect_count() {
+	if [ "$2" = "$3" ]; then
+		echo "PASS: $1 ($2)"
+		POD_PASSES=$((POD_PASSES + 1))
+	else
+		echo "FAIL: $1 (got $2, wanted $3)"
+		POD_FAILS=$((POD_FAILS + 1))
+	fi
 }
