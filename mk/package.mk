@@ -8,7 +8,7 @@
 #                      (netns-tests/5000-rootfs-chroot.sh; root)
 #   make check-man     every --flag of --help is in the man page; lint it
 
-DEB_PKGS += util-linux groff-base
+DEB_PKGS += util-linux groff-base libcap2-bin
 CHECK_TARGETS += check-man check-rootfs
 
 ROOTFS := $(BUILD)/rootfs
@@ -16,10 +16,12 @@ MAN := $(BUILD)/meshinit.8
 INSTALL ?= install
 # Kubernetes-facing rootfs limit: 3 MiB of content
 ROOTFS_MAX_BYTES := 3145728
+# 1: give the binary the file capability cap_net_admin=p (needs setcap)
+ROOTFS_FILECAPS ?= 1
 
 $(BUILD)/rootfs.stamp: meshinit packaging/mkrootfs.sh packaging/passwd \
-		packaging/group packaging/nsswitch.conf
-	packaging/mkrootfs.sh meshinit $(ROOTFS)
+		packaging/group packaging/nsswitch.conf mk/package.mk
+	FILECAPS=$(ROOTFS_FILECAPS) packaging/mkrootfs.sh meshinit $(ROOTFS)
 	@size=$$(du -sb $(ROOTFS) | cut -f1); \
 	if [ $$size -gt $(ROOTFS_MAX_BYTES) ]; then \
 		echo "rootfs is $$size bytes, more than $(ROOTFS_MAX_BYTES)"; exit 1; \

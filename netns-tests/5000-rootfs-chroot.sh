@@ -92,11 +92,12 @@ done
 ip -n "$pod" link set "$vpod" up
 ip -n "$peer" link set "$vpeer" up
 
-# in_pod [-n] ARGS...: run meshinit from the rootfs in the pod namespace
+# in_pod [-n|-b] ARGS...: run meshinit from the rootfs in the pod namespace
+# as 1337 (see packaging/test/chroot-netadmin.c for -n and -b)
 in_pod() {
 	local flag=()
-	if [ "$1" = -n ]; then
-		flag=(-n)
+	if [ "$1" = -n ] || [ "$1" = -b ]; then
+		flag=("$1")
 		shift
 	fi
 	ip netns exec "$pod" "$helper" "${flag[@]}" "$ROOTFS" 1337 1337 \
@@ -133,6 +134,36 @@ check "without CAP_NET_ADMIN: exit 1 (got $rc)" test "$rc" = 1
 check "without CAP_NET_ADMIN: the error names CAP_NET_ADMIN" grep -q CAP_NET_ADMIN "$tmp/nocap.err"
 check "without CAP_NET_ADMIN: nothing installed" \
 	test -z "$(ip netns exec "$pod" nft list tables)"
+
+# --- Kubernetes' non-root case: NET_ADMIN only in the bounding set ---------
+# (runAsUser: 1337, capabilities.add [NET_ADMIN], allowPrivilegeEscalation:
+# true). No ambient set exists there, so only the binary's file capability
+# cap_net_admin=p can make it work; without it the run must fail cleanly.
+if command -v getcap >/dev/null && getcap "$ROOTFS/usr/local/bin/meshinit" | grep -q 'cap_net_admin=p'; then
+	cp -a "$ROOTFS" "$tmp/nofilecaps"
+	setcap -r "$tmp/nofilecaps/usr/local/bin/meshinit"
+	ip netns exec "$pod" "$helper" -b "$tmp/nofilecaps" 1337 1337 /usr/local/bin/meshinit \
+		istio-iptables "${ISTIO_ARGS[@]}" >/dev/null 2>"$tmp/nofc.err"
+	rc=$?
+	check "bounding set only, no file capability: exit 1 (got $rc)" test "$rc" = 1
+	check "bounding set only, no file capability: error names CAP_NET_ADMIN" \
+		grep -q CAP_NET_ADMIN "$tmp/nofc.err"
+	check "bounding set only, no file capability: nothing installed" \
+		test -z "$(ip netns exec "$pod" nft list tables)"
+	in_pod -b istio-iptables "${ISTIO_ARGS[@]}" >/dev/null 2>"$tmp/fc.err"
+	rc=$?
+	check "bounding set only + file capability cap_net_admin=p: exit 0 (got $rc)" test "$rc" = 0
+	[ "$rc" = 0 ] || cat "$tmp/fc.err"
+	check "bounding set only + file capability: helper left nothing permitted" \
+		grep -q 'uid=1337 gid=1337 groups=0 eff=0:0 prm=0:0 ambient_net_admin=0' "$tmp/fc.err"
+	check "bounding set only + file capability: table inet meshinit installed" \
+		bash -c "ip netns exec '$pod' nft list table inet meshinit >/dev/null 2>&1"
+	in_pod cleanup >/dev/null 2>&1
+	check "meshinit cleanup (from the rootfs) removes it" \
+		test -z "$(ip netns exec "$pod" nft list tables)"
+else
+	echo "note: the rootfs binary has no file capability (ROOTFS_FILECAPS=0?): non-root bounding-set case not tested"
+fi
 
 # --- with CAP_NET_ADMIN only: Istio's default rules --------------------------
 in_pod istio-iptables "${ISTIO_ARGS[@]}" --log_output_level=default:info \

@@ -38,4 +38,12 @@ for lib in $libs; do
 	fi
 done
 find "$root" -type d -exec chmod 0755 {} +
+# File capability cap_net_admin=p (permitted, not effective: meshinit
+# raises it itself, and exec never fails where the pod does not grant it).
+# Kubernetes cannot give a non-root container an ambient capability, so
+# this is how runAsUser: 1337 + capabilities.add [NET_ADMIN] works
+# (with allowPrivilegeEscalation: true). FILECAPS=0 leaves it out.
+if [ "${FILECAPS:-1}" = 1 ]; then
+	setcap cap_net_admin=p "$root/usr/local/bin/meshinit"
+fi
 echo "rootfs $root: $(du -sb "$root" | cut -f1) bytes"

@@ -5,7 +5,7 @@
  * the way a container runtime starts an init container with
  * runAsUser and capabilities {drop: [ALL], add: [NET_ADMIN]}.
  *
- *   chroot-netadmin [-n] ROOTFS UID GID PROG [ARG...]
+ *   chroot-netadmin [-n|-b] ROOTFS UID GID PROG [ARG...]
  *
  * Must start as root. chroot(ROOTFS), drop every capability but
  * CAP_NET_ADMIN from the bounding set, switch to UID/GID with no
@@ -13,6 +13,11 @@
  * inheritable and ambient (so it survives execve), set no_new_privs,
  * print the resulting identity on stderr, then execve PROG.
  * -n: keep no capability at all.
+ * -b: what containerd/CRI-O do for a non-root container with
+ *     capabilities.add [NET_ADMIN] and allowPrivilegeEscalation: true:
+ *     CAP_NET_ADMIN only in the bounding set, nothing permitted, no
+ *     ambient set (Kubernetes has no API for it), no no_new_privs; the
+ *     program gets the capability only from its file capabilities.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,7 +64,7 @@ static int print_caps(void)
 
 int main(int argc, char *argv[])
 {
-	int keep = 1, i = 1;
+	int keep = 1, bounding_only = 0, i = 1;
 	unsigned long cap;
 	uid_t uid;
 	gid_t gid;
@@ -67,9 +72,12 @@ int main(int argc, char *argv[])
 	if (argc > 1 && !strcmp(argv[1], "-n")) {
 		keep = 0;
 		i++;
+	} else if (argc > 1 && !strcmp(argv[1], "-b")) {
+		bounding_only = 1;
+		i++;
 	}
 	if (argc - i < 4) {
-		fprintf(stderr, "usage: %s [-n] ROOTFS UID GID PROG [ARG...]\n", argv[0]);
+		fprintf(stderr, "usage: %s [-n|-b] ROOTFS UID GID PROG [ARG...]\n", argv[0]);
 		return 125;
 	}
 	uid = (uid_t)strtoul(argv[i + 1], NULL, 10);
@@ -84,7 +92,7 @@ int main(int argc, char *argv[])
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
 			return die("PR_CAPBSET_DROP");
 	}
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+	if (!bounding_only && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return die("PR_SET_KEEPCAPS");
 	if (setgroups(0, NULL) < 0)
 		return die("setgroups");
@@ -92,11 +100,12 @@ int main(int argc, char *argv[])
 		return die("setresgid");
 	if (setresuid(uid, uid, uid) < 0)
 		return die("setresuid");
-	if (set_caps(keep ? 1U << CAP_NET_ADMIN : 0) < 0)
+	if (set_caps(keep && !bounding_only ? 1U << CAP_NET_ADMIN : 0) < 0)
 		return die("capset");
-	if (keep && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) < 0)
+	if (keep && !bounding_only &&
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) < 0)
 		return die("PR_CAP_AMBIENT_RAISE");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if (!bounding_only && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return die("PR_SET_NO_NEW_PRIVS");
 	if (print_caps() < 0)
 		return die("capget");
