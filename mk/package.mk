@@ -7,9 +7,11 @@
 #   make check-rootfs  run the rootfs as uid 1337 with only CAP_NET_ADMIN
 #                      (netns-tests/5000-rootfs-chroot.sh; root)
 #   make check-man     every --flag of --help is in the man page; lint it
+#   make check-examples examples/kubernetes/*.yaml parse; meshinit accepts
+#                      their args (--dry-run); NET_ADMIN only; ordering
 
-DEB_PKGS += util-linux groff-base libcap2-bin
-CHECK_TARGETS += check-man check-rootfs
+DEB_PKGS += util-linux groff-base libcap2-bin python3-yaml
+CHECK_TARGETS += check-man check-examples check-rootfs
 
 ROOTFS := $(BUILD)/rootfs
 MAN := $(BUILD)/meshinit.8
@@ -51,7 +53,10 @@ uninstall:
 check-man: meshinit $(MAN)
 	@packaging/test/check-man.sh ./meshinit $(MAN)
 
+check-examples: meshinit
+	@/usr/bin/python3 packaging/test/check-examples.py ./meshinit examples/kubernetes
+
 check-rootfs: rootfs
 	@ROOTFS=$(abspath $(ROOTFS)) CC="$(CC)" netns-tests/5000-rootfs-chroot.sh
 
-.PHONY: rootfs man install uninstall check-man check-rootfs
+.PHONY: rootfs man install uninstall check-man check-examples check-rootfs
