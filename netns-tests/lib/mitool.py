@@ -27,6 +27,8 @@ import threading
 
 SO_ORIGINAL_DST = 80       # linux/netfilter_ipv4.h
 IP6T_SO_ORIGINAL_DST = 80  # linux/netfilter_ipv6/ip6_tables.h
+IP_FREEBIND = 15           # linux/in.h
+IPV6_FREEBIND = 78         # linux/in6.h
 
 
 def fmt(addr):
@@ -127,6 +129,11 @@ def connect(args):
     s.settimeout(args.timeout)
     try:
         if args.src:
+            # ::6 is not a local address: bind it anyway, as Envoy does
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)
+            else:
+                s.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
             s.bind((args.src, 0))
         s.connect((args.host, args.port))
         s.sendall(b"hello\n")

@@ -170,13 +170,15 @@ as_uid() {
 		--clear-groups "$@"
 }
 
-# _listen NS-RUNNER LABEL PORT [args]: start, wait until it listens
+# _listen NS LABEL PORT [args]: start, wait until it listens. `ip netns
+# exec` execs the command, so $! is the listener itself (LISTEN_PID).
 _listen() {
-	local runner=$1 label=$2 port=$3 ready i
+	local ns=$1 label=$2 port=$3 ready i
 	shift 3
 	ready="$POD_TMP/ready.$label.$port.$RANDOM"
-	$runner "$PY" "$POD_TMP/mitool.py" listen "$label" "$port" \
+	ip netns exec "$ns" "$PY" "$POD_TMP/mitool.py" listen "$label" "$port" \
 		--ready "$ready" "$@" >>"$POD_TMP/listen.log" 2>&1 &
+	LISTEN_PID=$!
 	POD_PIDS+=($!)
 	for i in $(seq 1 100); do
 		[ -s "$ready" ] && return 0
@@ -187,11 +189,11 @@ _listen() {
 }
 
 listen_pod() {
-	_listen in_pod "$@"
+	_listen "$POD_NS" "$@"
 }
 
 listen_peer() {
-	_listen in_peer "$@"
+	_listen "$PEER_NS" "$@"
 }
 
 # client U G HOST PORT [args]: prints the answer line or "ERR ..."
@@ -260,7 +262,7 @@ backend app
 EOF
 	chmod 644 "$cfg"
 	rm -f "$POD_TMP/proxy/haproxy.pid"
-	as_uid "$PROXY_UID" "$PROXY_UID" "$HAPROXY" -q -f "$cfg" \
+	as_uid "$PROXY_UID" "$PROXY_UID" "$HAPROXY" -f "$cfg" \
 		>>"$POD_TMP/haproxy.log" 2>&1 || pod_die "haproxy did not start: $(cat "$POD_TMP/haproxy.log")"
 	for i in $(seq 1 100); do
 		[ -S "$POD_TMP/proxy/stats.sock" ] && [ -s "$POD_TMP/proxy/haproxy.pid" ] && return 0
