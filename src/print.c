@@ -62,7 +62,13 @@ static int range_plen(const uint8_t *lo, const uint8_t *hi, unsigned int bytes)
 			break;
 		plen = bit;
 	}
-	return memcmp(lo, hi, plen / 8) ? -1 : (int)plen;
+	if (memcmp(lo, hi, plen / 8))
+		return -1;
+	/* the prefix bits of a partial byte must agree too */
+	if (plen % 8 && ((lo[plen / 8] ^ hi[plen / 8]) &
+			 (uint8_t)(0xff << (8 - plen % 8))))
+		return -1;
+	return (int)plen;
 }
 
 static void print_addr_range(int family, const uint8_t (*a)[16], FILE *out)
