@@ -8,11 +8,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "caps.h"
 #include "cli.h"
 #include "detect.h"
 #include "err.h"
 #include "log.h"
+#include "netns.h"
 #include "run.h"
+#include "status.h"
+#include "validate.h"
+#include "verify.h"
 
 #ifndef MI_VERSION
 #define MI_VERSION "0.1.0"
@@ -46,6 +51,24 @@ static void log_warnings(const struct mi_log *log, unsigned int warn)
 		mi_warn(log, "no non-loopback address found in this namespace; IPv6 rules are off");
 }
 
+/* Capabilities go before the probe; the diagnosis is read while held. */
+static int validate(const struct mi_cli *cli, const struct mi_log *log,
+		    struct mi_err *err)
+{
+	bool probe = cli->cmd == MI_CMD_INSTALL && cli->cfg.run_validation &&
+		     !cli->cfg.dry_run;
+	struct mi_val_facts facts = { 0 };
+	int ret = 0;
+
+	if (probe)
+		mi_validate_collect(&facts);
+	mi_caps_drop_all();
+	if (probe)
+		ret = mi_validate_run(&cli->cfg, &facts, log, err);
+	mi_validate_facts_release(&facts);
+	return ret < 0 ? fail(log, err) : MI_EXIT_OK;
+}
+
 static int run(struct mi_cli *cli, struct mi_err *err)
 {
 	struct mi_config *cfg = &cli->cfg;
@@ -56,16 +79,26 @@ static int run(struct mi_cli *cli, struct mi_err *err)
 	int ret;
 
 	mi_log_init(&log, logf, cfg);
-	if (cli->cmd == MI_CMD_INSTALL) {
+	if (cfg->netns[0] && mi_netns_enter(cfg->netns, err) < 0)
+		return fail(&log, err);
+	if (mi_caps_narrow(err) < 0)
+		return fail(&log, err);
+	if (cli->cmd == MI_CMD_STATUS) {
+		ret = mi_status_show(!strcmp(cli->status_format, "json"), stdout, err);
+	} else if (cli->cmd == MI_CMD_CLEANUP) {
+		ret = mi_run_cleanup(cfg, &log, stdout, err);
+	} else {
 		ret = mi_detect(cfg, &warn, err);
 		if (ret < 0)
 			return fail(&log, err);
 		log_warnings(&log, warn);
-		ret = mi_run_install(cfg, &log, stdout, err);
-	} else {
-		ret = mi_run_cleanup(cfg, &log, stdout, err);
+		ret = cli->cmd == MI_CMD_VERIFY ? mi_verify_run(cfg, stdout, err) :
+			mi_run_install(cfg, &log, stdout, err);
 	}
-	return ret < 0 ? fail(&log, err) : MI_EXIT_OK;
+	if (ret < 0) /* status and verify own stdout: no log line there */
+		return fail(cli->cmd == MI_CMD_STATUS || cli->cmd == MI_CMD_VERIFY ?
+			    NULL : &log, err);
+	return validate(cli, &log, err);
 }
 
 int main(int argc, char *argv[])

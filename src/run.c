@@ -14,6 +14,8 @@
 #include "plan.h"
 #include "print.h"
 #include "routes.h"
+#include "caps.h"
+#include "verify.h"
 
 static void log_block(const struct mi_log *log, const char *title,
 		      void (*fn)(const void *, FILE *), const void *arg)
@@ -62,6 +64,25 @@ out_release:
 	return ret;
 }
 
+/* Refuse before anything is sent, rather than fail halfway. */
+static int need_net_admin(struct mi_err *err)
+{
+	if (mi_caps_have_net_admin())
+		return 0;
+	return mi_err_set(err, -EPERM, "CAP_NET_ADMIN is required in the pod's network namespace; nothing was changed");
+}
+
+/* A rerun over identical state is normal (pod restarts): say so. */
+static void log_in_place(const struct mi_log *log, const struct mi_plan *plan)
+{
+	struct mi_err e = { 0 };
+	bool in_sync = false;
+
+	if (mi_verify_plan(plan, &in_sync, NULL, &e) == 0 && in_sync)
+		mi_info(log, "table inet %s is already in place; re-applying it atomically",
+			MI_TABLE_NAME);
+}
+
 static void log_summary(const struct mi_log *log, const struct mi_plan *plan,
 			const char *verb)
 {
@@ -90,6 +111,9 @@ int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 		mi_info(log, "skipping rule apply (--skip-rule-apply)");
 		goto out_release;
 	}
+	ret = need_net_admin(err);
+	if (ret < 0)
+		goto out_release;
 	if (cfg->check_only) {
 		ret = commit(&plan, MI_EMIT_CHECK_ONLY | cfg->fault_inject, err);
 		if (ret < 0)
@@ -102,6 +126,7 @@ int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 	 * what was added is undone if the kernel rejects the rules, so a
 	 * failure leaves the namespace as it was.
 	 */
+	log_in_place(log, &plan);
 	ret = mi_routes_apply(cfg, &undo, err);
 	if (ret < 0)
 		goto out_rollback;
@@ -131,6 +156,9 @@ int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
 		mi_print_cleanup(out);
 		return 0;
 	}
+	ret = need_net_admin(err);
+	if (ret < 0)
+		return ret;
 	ret = commit(NULL, MI_EMIT_CLEANUP | (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0),
 		     err);
 	if (ret < 0 || cfg->check_only)
