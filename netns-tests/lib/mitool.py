@@ -3,6 +3,7 @@
 """Tiny TCP/UDP listener and client for the meshinit namespace tests.
 
   mitool.py listen LABEL PORT [--udp] [--ready FILE] [--bind ADDR ...]
+                   [--transparent]
       Accept on PORT (0.0.0.0 and [::] by default). For every connection
       (or datagram) read one line and answer one line:
         label=LABEL src=IP:PORT srcip=IP dst=IP:PORT orig=IP:PORT|none
@@ -29,6 +30,8 @@ SO_ORIGINAL_DST = 80       # linux/netfilter_ipv4.h
 IP6T_SO_ORIGINAL_DST = 80  # linux/netfilter_ipv6/ip6_tables.h
 IP_FREEBIND = 15           # linux/in.h
 IPV6_FREEBIND = 78         # linux/in6.h
+IP_TRANSPARENT = 19        # linux/in.h
+IPV6_TRANSPARENT = 75      # linux/in6.h
 
 
 def fmt(addr):
@@ -103,6 +106,12 @@ def listen(args):
         typ = socket.SOCK_DGRAM if args.udp else socket.SOCK_STREAM
         s = socket.socket(fam, typ)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if args.transparent:
+            # TPROXY delivers connections for foreign addresses
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_TRANSPARENT, 1)
+            else:
+                s.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
         if fam == socket.AF_INET6:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         s.bind((addr, args.port))
@@ -173,6 +182,7 @@ def main():
     lp.add_argument("--udp", action="store_true")
     lp.add_argument("--ready")
     lp.add_argument("--bind", action="append")
+    lp.add_argument("--transparent", action="store_true")
     cp = sub.add_parser("connect")
     cp.add_argument("host")
     cp.add_argument("port", type=int)
