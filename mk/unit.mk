@@ -23,7 +23,7 @@ $(BUILD)/tests/%: tests/%.c tests/harness.h $(UNIT_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_OBJS) $(PKG_LIBS)
 
-check-unit: $(UNIT_BINS)
+check-unit: $(UNIT_BINS) $(BUILD)/meshinit-san
 	@pass=0; fail=0; skip=0; \
 	for t in $(UNIT_BINS); do \
 		echo "== $$t"; \
@@ -35,11 +35,16 @@ check-unit: $(UNIT_BINS)
 		*) fail=$$((fail + 1)); echo "FAIL $$t (exit $$rc)";; \
 		esac; \
 	done; \
+	echo "== tests/golden-dry-run.sh"; \
+	if MESHINIT=$(BUILD)/meshinit-san ASAN_OPTIONS=$(UNIT_ASAN_OPTIONS) \
+		tests/golden-dry-run.sh; then pass=$$((pass + 1)); \
+	else fail=$$((fail + 1)); echo "FAIL tests/golden-dry-run.sh"; fi; \
 	echo "unit: $$pass passed, $$fail failed, $$skip skipped"; \
 	test $$fail -eq 0
 
 update-golden: $(BUILD)/tests/test-print
 	MI_UPDATE_GOLDEN=1 ./$(BUILD)/tests/test-print
+	@echo "review with: git diff tests/golden/"
 
 # Every script runs in its own user+network namespace(s); it may run
 # unshare itself. LeakSanitizer cannot run inside unshare -U (it needs
@@ -52,4 +57,5 @@ check-unshare: $(BUILD)/meshinit-san
 check-valgrind: meshinit
 	@MESHINIT=$(abspath meshinit) tests/valgrind.sh
 
+.SECONDARY: $(UNIT_OBJS)
 .PHONY: check-unit check-unshare check-valgrind update-golden
