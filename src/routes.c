@@ -275,6 +275,11 @@ static int ensure_family(const struct mi_config *cfg, int fi,
 		ret = route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, fam,
 				cfg->route_table, err);
 		undo->route[fi] = ret == 0;
+		/* someone else's identical local default route serves as well */
+		if (ret == -EEXIST) {
+			memset(err, 0, sizeof(*err));
+			ret = 0;
+		}
 	}
 	free(rules.v);
 	free(routes.v);
