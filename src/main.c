@@ -72,8 +72,9 @@ static int validate(const struct mi_cli *cli, const struct mi_log *log,
 static int run(struct mi_cli *cli, struct mi_err *err)
 {
 	struct mi_config *cfg = &cli->cfg;
-	/* a dry run's script owns stdout, so its logs go to stderr */
-	FILE *logf = cfg->dry_run ? stderr : stdout;
+	/* a dry run's script, status and verify own stdout: logs to stderr */
+	FILE *logf = cfg->dry_run || cli->cmd == MI_CMD_STATUS ||
+		     cli->cmd == MI_CMD_VERIFY ? stderr : stdout;
 	struct mi_log log;
 	unsigned int warn;
 	int ret;
