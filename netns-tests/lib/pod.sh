@@ -111,7 +111,7 @@ pod_init() {
 	trap pod_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	POD_TMP=$(mktemp -d "/tmp/mi-nt-$suite.XXXXXX") || pod_die "mktemp"
+	POD_TMP=$(mktemp -d "/tmp/mi-nt-$suite-$$.XXXXXX") || pod_die "mktemp"
 	chmod 755 "$POD_TMP"
 	# a copy the unprivileged uids can read whatever the checkout's mode
 	install -m 0755 "$POD_LIB_DIR/mitool.py" "$POD_TMP/mitool.py"

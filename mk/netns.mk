@@ -1,0 +1,11 @@
+# Real-traffic tests in network namespaces, with HAProxy as the sidecar.
+#   make check-netns   run netns-tests/NNNN-*.sh as root (skips when not root)
+#   (make demo is in mk/demo.mk and uses the same harness)
+
+DEB_PKGS += haproxy socat util-linux python3 iproute2 nftables
+CHECK_TARGETS += check-netns
+
+check-netns: meshinit
+	@MESHINIT=$(abspath meshinit) netns-tests/run-all.sh
+
+.PHONY: check-netns
