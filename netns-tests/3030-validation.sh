@@ -62,3 +62,17 @@ rc=$?
 grep -q "diagnosis: the probe's uid 1000 is not among the proxy uids in set proxy-uids (1337)" "$T/err" ||
 	fail "uid 1000: diagnosis: $(cat "$T/err")"
 echo "ok: wrong uid -> 126, diagnosed"
+
+# IPv6 pod (first usable address is IPv6): the probe goes to [::6]
+ip -n $P link add name mi$$v0 type veth peer name mi$$v1 || fail "veth"
+ip -n $P link set mi$$v0 up && ip -n $P link set mi$$v1 up
+ip -n $P -6 addr add fd00:231::1/64 dev mi$$v0 nodad
+$MESHINIT --netns $P "${ARGS[@]}" -u 0 --run-validation >"$T/out" 2>"$T/err" ||
+	fail "IPv6 install + validation: exit $?: $(cat "$T/err")"
+grep -q "Listening on \[::1\]:15006" "$T/out" || fail "IPv6: no [::1] listener"
+ip -n $P -6 addr del ::6/128 dev lo || fail "::6 was not on lo after an IPv6 install"
+$MESHINIT --netns $P "${ARGS[@]}" -u 0 --skip-rule-apply --run-validation >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 126 ] || fail "IPv6 without ::6: exit $rc, want 126"
+grep -q "diagnosis: ::6 is missing on lo" "$T/err" || fail "IPv6 without ::6: diagnosis: $(cat "$T/err")"
+echo "ok: IPv6 probe passes; without ::6 on lo -> 126, diagnosed"

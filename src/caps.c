@@ -57,6 +57,7 @@ int mi_caps_narrow(struct mi_err *err)
 	if (held && (cap_set_flag(next, CAP_PERMITTED, 1, keep, CAP_SET) < 0 ||
 		     cap_set_flag(next, CAP_EFFECTIVE, 1, keep, CAP_SET) < 0)) {
 		ret = -errno;
+		mi_err_set(err, ret, "cannot keep CAP_NET_ADMIN: %s", strerror(-ret));
 		goto out;
 	}
 	if (cap_set_proc(next) < 0) {
