@@ -3,7 +3,7 @@
 """Tiny TCP/UDP listener and client for the meshinit namespace tests.
 
   mitool.py listen LABEL PORT [--udp] [--ready FILE] [--bind ADDR ...]
-                   [--transparent]
+                   [--transparent] [--uid U --gid G]
       Accept on PORT (0.0.0.0 and [::] by default). For every connection
       (or datagram) read one line and answer one line:
         label=LABEL src=IP:PORT srcip=IP dst=IP:PORT orig=IP:PORT|none
@@ -31,6 +31,9 @@ IP6T_SO_ORIGINAL_DST = 80  # linux/netfilter_ipv6/ip6_tables.h
 IP_FREEBIND = 15           # linux/in.h
 IPV6_FREEBIND = 78         # linux/in6.h
 IP_TRANSPARENT = 19        # linux/in.h
+IP_PKTINFO = 8             # linux/in.h
+IPV6_RECVPKTINFO = 49      # linux/in6.h
+IPV6_PKTINFO = 50          # linux/in6.h
 IPV6_TRANSPARENT = 75      # linux/in6.h
 
 
@@ -87,19 +90,52 @@ def handle_tcp(conn, peer, label):
         conn.close()
 
 
+def pktinfo_dst(sock, ancdata):
+    """The datagram's destination address, from IP(V6)_PKTINFO."""
+    for level, typ, data in ancdata:
+        if level == socket.SOL_IP and typ == IP_PKTINFO:
+            return socket.inet_ntop(socket.AF_INET, data[8:12])
+        if level == socket.IPPROTO_IPV6 and typ == IPV6_PKTINFO:
+            return socket.inet_ntop(socket.AF_INET6, data[0:16])
+    return None
+
+
 def serve_udp(sock, label):
+    port = sock.getsockname()[1]
     while True:
-        data, peer = sock.recvfrom(2048)
+        data, anc, _, peer = sock.recvmsg(2048, 256)
+        dst = pktinfo_dst(sock, anc)
+        local = (dst, port) if dst else sock.getsockname()
         # a UDP socket has no conntrack original destination to ask for
-        msg = answer(label, fmt(peer), fmt(sock.getsockname()), "none", "-")
+        msg = answer(label, fmt(peer), fmt(local), "none", "-")
         try:
-            sock.sendto(msg.encode(), peer)
+            # reply from the address the datagram was sent to, so that
+            # conntrack (reverse NAT) and the connected client accept it
+            if dst and sock.family == socket.AF_INET:
+                info = struct.pack("=I4s4s", 0, socket.inet_pton(
+                    socket.AF_INET, dst), b"\0" * 4)
+                sock.sendmsg([msg.encode()],
+                             [(socket.SOL_IP, IP_PKTINFO, info)], 0, peer)
+            elif dst:
+                info = socket.inet_pton(socket.AF_INET6, dst) + \
+                    struct.pack("=I", 0)
+                sock.sendmsg([msg.encode()],
+                             [(socket.IPPROTO_IPV6, IPV6_PKTINFO, info)], 0,
+                             peer)
+            else:
+                sock.sendto(msg.encode(), peer)
         except OSError:
             pass
 
 
 def listen(args):
     binds = args.bind or ["0.0.0.0", "::"]
+    ready = open(args.ready, "w") if args.ready else None
+    if args.uid is not None:
+        # before the sockets exist: skuid/skgid match the socket's creator
+        os.setgroups([])
+        os.setresgid(args.gid, args.gid, args.gid)
+        os.setresuid(args.uid, args.uid, args.uid)
     threads = []
     for addr in binds:
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -114,6 +150,14 @@ def listen(args):
                 s.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
         if fam == socket.AF_INET6:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        # replies leave from the datagram's destination, which on an AnyIP
+        # host is local by route only: FREEBIND allows that source
+        if args.udp and fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)
+        elif args.udp:
+            s.setsockopt(socket.SOL_IP, IP_PKTINFO, 1)
+            s.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
         s.bind((addr, args.port))
         if args.udp:
             t = threading.Thread(target=serve_udp, args=(s, args.label))
@@ -124,9 +168,9 @@ def listen(args):
         threads.append(t)
     for t in threads:
         t.start()
-    if args.ready:
-        with open(args.ready, "w") as f:
-            f.write("%d\n" % os.getpid())
+    if ready:
+        ready.write("%d\n" % os.getpid())
+        ready.close()
     for t in threads:
         t.join()
 
@@ -183,6 +227,8 @@ def main():
     lp.add_argument("--ready")
     lp.add_argument("--bind", action="append")
     lp.add_argument("--transparent", action="store_true")
+    lp.add_argument("--uid", type=int)
+    lp.add_argument("--gid", type=int)
     cp = sub.add_parser("connect")
     cp.add_argument("host")
     cp.add_argument("port", type=int)
