@@ -2,7 +2,7 @@
 #   make check-netns   run netns-tests/NNNN-*.sh as root (skips when not root)
 #   (make demo is in mk/demo.mk and uses the same harness)
 
-DEB_PKGS += haproxy socat util-linux python3 iproute2 nftables
+DEB_PKGS += haproxy socat util-linux python3 iproute2 nftables iputils-ping procps
 CHECK_TARGETS += check-netns
 
 check-netns: meshinit
