@@ -19,7 +19,7 @@ ok "meshinit exit 0"
 grep -q "installed table inet meshinit" "$T/log" || fail "no summary log line: $(tail -3 "$T/log")"
 ok "summary line logged"
 
-python3 - "$T/ruleset.json" <<'PY' || fail "ruleset check failed"
+"$PY" - "$T/ruleset.json" <<'PY' || fail "ruleset check failed"
 import json, sys
 objs = json.load(open(sys.argv[1]))["nftables"]
 tables = [o["table"] for o in objs if "table" in o]

@@ -48,7 +48,7 @@ grep -q "exclude-cidrs4" "$T/a1" || fail "config A has no exclude-cidrs4 set"
 grep -q "exclude-cidrs4\|inbound-exclude-ports\|15001" "$T/b1" &&
 	fail "config B still shows config A's sets or port: $(grep -n 'exclude-cidrs4\|inbound-exclude-ports\|15001' "$T/b1")"
 grep -q "redirect to :15011" "$T/b1" || fail "config B is not installed"
-python3 - "$T/b1.json" <<'PY' || fail "config B ruleset has traces of A"
+"$PY" - "$T/b1.json" <<'PY' || fail "config B ruleset has traces of A"
 import json, sys
 objs = json.load(open(sys.argv[1]))["nftables"]
 ours = [o for o in objs for k in ("set", "chain", "rule") if k in o and o[k]["table"] == "meshinit"]
