@@ -7,7 +7,8 @@
  * Enters the network namespace NETNS (a path such as /run/netns/x) first,
  * outside the timed part, then forks, execs PROGRAM with stdin from STDIN
  * (default /dev/null) and stdout to /dev/null, and waits with wait4().
- * Prints "<nanoseconds> <peak RSS KiB> <exit status>" and exits 0 when the
+ * Prints "<nanoseconds> <peak RSS KiB> <exit status> <CPU ns>" (CPU =
+ * user + system time of the process and its waited-for children) and exits 0 when the
  * program exited 0. It is a small C program on purpose: a child's
  * ru_maxrss includes the RSS of the process it was forked from, so the
  * driver must be tiny (its own floor is what `timeexec /bin/true` shows).
@@ -79,6 +80,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	t1 = now_ns();
-	printf("%lld %ld %d\n", t1 - t0, ru.ru_maxrss, status);
+	printf("%lld %ld %d %lld\n", t1 - t0, ru.ru_maxrss, status,
+	       (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+	       (long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL);
 	return status == 0 ? 0 : 1;
 }
