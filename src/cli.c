@@ -185,6 +185,7 @@ static const struct opt opts[O__COUNT] = {
 struct raw {
 	const char *val[O__COUNT];
 	char src[O__COUNT][160];
+	char default_uid[16];	/* -u when empty: $ENVOY_USER's uid or 1337 */
 };
 
 static const char *env_get(char *const envp[], const char *name)
@@ -351,19 +352,44 @@ struct conv {
 	struct mi_err *err;
 };
 
+/*
+ * Copy @s for an error message: control characters as \xNN (the message
+ * stays one line), cut with "..." after @max output characters so that
+ * the reason still fits the message.
+ */
+static const char *msg_value(const char *s, size_t max, char *buf)
+{
+	size_t o = 0;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		size_t need = ch < 0x20 || ch == 0x7f ? 4 : 1;
+
+		if (o + need > max) {
+			memcpy(buf + o, "...", 4);
+			return buf;
+		}
+		if (need == 4)
+			snprintf(buf + o, 5, "\\x%02x", ch);
+		else
+			buf[o] = (char)ch;
+		o += need;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static int bad(struct conv *c, int id, const char *item, const char *why)
 {
 	const char *v = c->raw->val[id];
-	/* long values are cut so that the reason still fits the message */
-	const char *more = strlen(v) > 160 ? "..." : "";
-	const char *imore = item && strlen(item) > 80 ? "..." : "";
+	char vbuf[160 + 4], ibuf[80 + 4];
 
 	if (item && strcmp(item, v))
-		return mi_err_set(c->err, -EINVAL,
-				  "invalid %s \"%.160s%s\": \"%.80s%s\" %s",
-				  c->raw->src[id], v, more, item, imore, why);
-	return mi_err_set(c->err, -EINVAL, "invalid %s \"%.160s%s\": %s",
-			  c->raw->src[id], v, more, why);
+		return mi_err_set(c->err, -EINVAL, "invalid %s \"%s\": \"%s\" %s",
+				  c->raw->src[id], msg_value(v, 160, vbuf),
+				  msg_value(item, 80, ibuf), why);
+	return mi_err_set(c->err, -EINVAL, "invalid %s \"%s\": %s",
+			  c->raw->src[id], msg_value(v, 160, vbuf), why);
 }
 
 /* Split a comma list: items trimmed of blanks; empty items dropped. */
@@ -655,14 +681,13 @@ static int conv_cidrs(struct conv *c, struct mi_config *cfg)
 static int conv_identity(struct conv *c, struct mi_config *cfg, char *const envp[])
 {
 	struct raw *raw = c->raw;
-	char uidbuf[16];
-
 	if (!*raw->val[O_PROXY_UID]) {
 		const char *user = env_get(envp, "ENVOY_USER");
 		struct passwd *pw = getpwnam(user && *user ? user : "istio-proxy");
 
-		snprintf(uidbuf, sizeof(uidbuf), "%u", pw ? pw->pw_uid : 1337u);
-		raw->val[O_PROXY_UID] = uidbuf;
+		snprintf(raw->default_uid, sizeof(raw->default_uid), "%u",
+			 pw ? pw->pw_uid : 1337u);
+		raw->val[O_PROXY_UID] = raw->default_uid;
 	}
 	if (id_list(c, O_PROXY_UID, false, false, &cfg->proxy_uids) < 0)
 		return -EINVAL;
@@ -676,8 +701,6 @@ static int conv_identity(struct conv *c, struct mi_config *cfg, char *const envp
 	}
 	if (id_list(c, O_PROXY_GID, true, false, &cfg->proxy_gids) < 0)
 		return -EINVAL;
-	raw->val[O_PROXY_UID] = raw->val[O_PROXY_UID] == uidbuf ? "" :
-								   raw->val[O_PROXY_UID];
 	if (!cfg->proxy_gids.n)
 		return bad(c, O_PROXY_GID, NULL, "names no gid");
 	return 0;
@@ -840,6 +863,7 @@ static int conv_fault(struct conv *c, struct mi_config *cfg, char *const envp[])
 	static const char *const name = "MESHINIT_FAULT_INJECT";
 	static const char *const where[] = { "first", "middle", "last" };
 	const char *v = env_get(envp, name);
+	char vbuf[160 + 4];
 
 	if (!v || !*v)
 		return 0;
@@ -850,7 +874,7 @@ static int conv_fault(struct conv *c, struct mi_config *cfg, char *const envp[])
 		}
 	}
 	return mi_err_set(c->err, -EINVAL, "invalid env %s \"%s\": is not first, middle or last",
-			  name, v);
+			  name, msg_value(v, 160, vbuf));
 }
 
 static int conv_misc(struct conv *c, struct mi_config *cfg)
