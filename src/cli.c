@@ -208,9 +208,39 @@ static void describe_flag(const struct opt *o, char *buf, size_t len)
 
 /* ---- stage 1: raw strings, with precedence ---------------------------- */
 
+/*
+ * Copy @s for an error message: control characters as \xNN (the message
+ * stays one line), cut with "..." after @max output characters so that
+ * the reason still fits the message.
+ */
+static const char *msg_value(const char *s, size_t max, char *buf)
+{
+	size_t o = 0;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		size_t need = ch < 0x20 || ch == 0x7f ? 4 : 1;
+
+		if (o + need > max) {
+			memcpy(buf + o, "...", 4);
+			return buf;
+		}
+		if (need == 4)
+			snprintf(buf + o, 5, "\\x%02x", ch);
+		else
+			buf[o] = (char)ch;
+		o += need;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static int usage_err(struct mi_err *err, const char *what, const char *a)
 {
-	return mi_err_setx(err, MI_EXIT_USAGE, -EINVAL, "%s%s", what, a);
+	char abuf[160 + 4];
+
+	return mi_err_setx(err, MI_EXIT_USAGE, -EINVAL, "%s%s", what,
+			   msg_value(a, 160, abuf));
 }
 
 static void raw_env(struct raw *raw, char *const envp[])
@@ -351,33 +381,6 @@ struct conv {
 	struct raw *raw;
 	struct mi_err *err;
 };
-
-/*
- * Copy @s for an error message: control characters as \xNN (the message
- * stays one line), cut with "..." after @max output characters so that
- * the reason still fits the message.
- */
-static const char *msg_value(const char *s, size_t max, char *buf)
-{
-	size_t o = 0;
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		size_t need = ch < 0x20 || ch == 0x7f ? 4 : 1;
-
-		if (o + need > max) {
-			memcpy(buf + o, "...", 4);
-			return buf;
-		}
-		if (need == 4)
-			snprintf(buf + o, 5, "\\x%02x", ch);
-		else
-			buf[o] = (char)ch;
-		o += need;
-	}
-	buf[o] = '\0';
-	return buf;
-}
 
 static int bad(struct conv *c, int id, const char *item, const char *why)
 {
