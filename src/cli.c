@@ -569,6 +569,32 @@ static int conv_bools(struct conv *c, struct mi_config *cfg)
 	return 0;
 }
 
+/* Go strconv.ParseInt(s, 0, 64), as pflag's IntVar (no '_' separators). */
+static bool go_int_valid(const char *s)
+{
+	bool neg = *s == '-';
+	const char *d = s + (*s == '+' || *s == '-');
+	unsigned long long v;
+	int base = 10;
+	char *end;
+
+	if (d[0] == '0' && d[1]) {
+		base = 8;
+		d++;
+		if (*d == 'x' || *d == 'X')
+			base = 16;
+		else if (*d == 'b' || *d == 'B')
+			base = 2;
+		if (base != 8 || *d == 'o' || *d == 'O')
+			d++;
+	}
+	if (!*d || strspn(d, "0123456789abcdefABCDEF") != strlen(d))
+		return false;
+	errno = 0;
+	v = strtoull(d, &end, base);
+	return !*end && !errno && v <= (neg ? 1ULL << 63 : (1ULL << 63) - 1);
+}
+
 /* Flag syntax errors that Istio reports through cobra (exit 255). */
 static int conv_typed_flags(struct conv *c, struct mi_config *cfg)
 {
@@ -592,6 +618,8 @@ static int conv_typed_flags(struct conv *c, struct mi_config *cfg)
 					 &cfg->probe_timeout_ms) < 0)
 		ret = bad(c, O_PROBE_TIMEOUT, NULL,
 			  "is not a duration (for example 5s or 500ms)");
+	if (!ret && !go_int_valid(c->raw->val[O_VKLOG]))
+		ret = bad(c, O_VKLOG, NULL, "is not an integer");
 	if (!ret)
 		ret = conv_bools(c, cfg);
 	return ret;
