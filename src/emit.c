@@ -66,6 +66,13 @@ static uint32_t msg_begin(struct mi_batch *b, const char *fmt, ...)
 static struct nlmsghdr *msg_hdr(struct mi_batch *b, uint16_t type,
 				uint16_t flags, uint32_t seq)
 {
+	/*
+	 * The batch page is malloc'd and libmnl 1.0.4 leaves attribute
+	 * padding unwritten: zero the room of one message (a page always
+	 * has MNL_SOCKET_BUFFER_SIZE of overrun space after its tail) so no
+	 * uninitialised byte goes to the kernel.
+	 */
+	memset(nftnl_batch_buffer(b->b), 0, MNL_SOCKET_BUFFER_SIZE);
 	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type,
 				     NFPROTO_INET, flags | NLM_F_ACK, seq);
 }

@@ -34,7 +34,7 @@ static int request(uint16_t type, uint16_t flags, void *hdr, size_t hdrlen,
 		   void (*attrs)(struct nlmsghdr *, const void *), const void *arg,
 		   int (*cb)(const void *, void *), void *data, struct mi_err *err)
 {
-	char buf[512];
+	char buf[512] = { 0 }; /* libmnl 1.0.4 leaves attribute padding unwritten */
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	int ret;

@@ -222,7 +222,7 @@ static int dump(struct mnl_socket *nl, uint16_t type, uint16_t family,
 		void (*payload)(struct nlmsghdr *, void *), void *obj,
 		struct mi_snap *s, struct mi_err *err)
 {
-	char buf[8192];	/* one request: a header and a few names */
+	char buf[8192] = { 0 }; /* one request; libmnl 1.0.4 leaves padding unwritten */
 	struct nlmsghdr *nlh;
 
 	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP, mi_nl_seq());
