@@ -30,6 +30,14 @@
  */
 #define BATCH_PAGE_SIZE (256 * 1024)
 #define ELEMS_PER_MSG 1024
+/*
+ * A message is built past the page's tail before nftnl_batch_update()
+ * moves it to a new page, so the overrun room must hold the largest
+ * message: ELEMS_PER_MSG elements of at most 64 bytes (an IPv6 interval:
+ * start and end keys) are 64 KiB. With only MNL_SOCKET_BUFFER_SIZE of
+ * room, 100,000 -x CIDRs overflowed the heap (SIGSEGV).
+ */
+#define BATCH_OVERRUN (128 * 1024)
 
 /* nft's datatype ids (nftables include/datatype.h), so `nft list` shows
  * our sets with their proper types. */
@@ -745,7 +753,7 @@ void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
 	size_t c, i;
 
 	memset(b, 0, sizeof(*b));
-	b->b = nftnl_batch_alloc(BATCH_PAGE_SIZE, MNL_SOCKET_BUFFER_SIZE);
+	b->b = nftnl_batch_alloc(BATCH_PAGE_SIZE, BATCH_OVERRUN);
 	if (!b->b)
 		abort();
 	b->seq = seq0;
