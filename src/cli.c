@@ -2,12 +2,14 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -186,6 +188,7 @@ struct raw {
 	const char *val[O__COUNT];
 	char src[O__COUNT][160];
 	char default_uid[16];	/* -u when empty: $ENVOY_USER's uid or 1337 */
+	char *lists[O__COUNT];	/* contents of @FILE list values, owned */
 };
 
 static const char *env_get(char *const envp[], const char *name)
@@ -935,6 +938,100 @@ static int conv_misc(struct conv *c, struct mi_config *cfg)
 	return 0;
 }
 
+/* Largest @FILE list meshinit reads. */
+#define MI_LIST_FILE_MAX (64u << 20)
+
+/*
+ * Read the @FILE of a list value; newlines separate items like @sep.
+ * Returns a NUL-terminated buffer, or NULL with errno set.
+ */
+static char *read_list_file(const char *path, char sep)
+{
+	size_t len = 0, cap = 65536;
+	char *buf = mi_xmalloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		goto fail;
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap > MI_LIST_FILE_MAX) {
+				errno = EFBIG;
+				goto fail_close;
+			}
+			cap *= 2;
+			buf = mi_xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail_close;
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		errno = EILSEQ;
+		goto fail;
+	}
+	for (char *p = buf; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = *p == '\n' ? sep : ' ';
+	return buf;
+fail_close:
+	close(fd);
+fail:
+	free(buf);
+	return NULL;
+}
+
+/*
+ * A list value "@FILE" means: read the list from FILE (one argv string
+ * or environment value holds at most 128 KiB; 100,000 CIDRs do not fit).
+ */
+static int load_list_files(struct conv *c)
+{
+	static const int ids[] = { O_INBOUND_PORTS, O_INBOUND_EXCLUDE,
+		O_SERVICE_CIDR, O_SERVICE_EXCLUDE, O_OUTBOUND_PORTS,
+		O_OUTBOUND_EXCLUDE, O_EXCLUDE_UIDS, O_EXCLUDE_GIDS,
+		O_EXCLUDE_UID_PORTS };
+	struct raw *raw = c->raw;
+
+	memset(raw->lists, 0, sizeof(raw->lists));
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+		int id = ids[i];
+		const char *v = raw->val[id];
+		char why[96];
+		size_t n;
+
+		if (v[0] != '@')
+			continue;
+		raw->lists[id] = read_list_file(v + 1,
+						id == O_EXCLUDE_UID_PORTS ? ';' : ',');
+		if (!raw->lists[id]) {
+			snprintf(why, sizeof(why), "cannot read the list file: %s",
+				 errno == EILSEQ ? "it contains a NUL byte" :
+				 strerror(errno));
+			return bad(c, id, NULL, why);
+		}
+		raw->val[id] = raw->lists[id];
+		n = strlen(raw->src[id]);
+		snprintf(raw->src[id] + n, sizeof(raw->src[id]) - n,
+			 " (file %.96s)", v + 1);
+	}
+	return 0;
+}
+
+static void release_list_files(struct raw *raw)
+{
+	for (int i = 0; i < O__COUNT; i++)
+		free(raw->lists[i]);
+}
+
 static int conv_all(struct conv *c, struct mi_config *cfg, char *const envp[])
 {
 	if (conv_ports(c, cfg) < 0 || conv_cidrs(c, cfg) < 0 ||
@@ -1004,7 +1101,11 @@ int mi_cli_parse(int argc, char *const argv[], char *const envp[],
 	strcpy(cli->status_format, raw.val[O_OUTPUT]);
 	if (cli->cfg.cleanup_only)
 		cli->cmd = cli->cmd == MI_CMD_INSTALL ? MI_CMD_CLEANUP : cli->cmd;
-	return conv_all(&c, &cli->cfg, envp);
+	ret = load_list_files(&c);
+	if (!ret)
+		ret = conv_all(&c, &cli->cfg, envp);
+	release_list_files(&raw);
+	return ret;
 usage:
 	/* malformed flags are cobra errors in Istio (255); env values are ours */
 	if (strncmp(err->msg, "invalid env ", 12))
@@ -1055,6 +1156,8 @@ void mi_cli_usage(FILE *out, const char *prog)
 		"\n"
 		"Precedence: default < environment < alias environment < command line.\n"
 		"Lists are comma separated; empty items are dropped; port ranges are a-b or a:b.\n"
+		"A list value @FILE (-b -d -i -x -q -o and the --exclude-outbound-* flags)\n"
+		"is read from FILE, where newlines separate items too.\n"
 		"\n"
 		"Exit codes: 0 success; 1 invalid value, environment or kernel error (nothing\n"
 		"changed); 3 status: nothing installed; 4 verify: drift; 126 --run-validation\n"
