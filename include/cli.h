@@ -2,6 +2,7 @@
 #ifndef MI_CLI_H
 #define MI_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -12,8 +13,20 @@ enum mi_cmd {
 	MI_CMD_CLEANUP,
 	MI_CMD_STATUS,
 	MI_CMD_VERIFY,
+	MI_CMD_EXPLAIN,
+	MI_CMD_TRACE,
 	MI_CMD_HELP,
 	MI_CMD_VERSION,
+};
+
+/*
+ * The flow flags of explain and trace, as given (NULL or "" when absent;
+ * the strings live in argv). explain.c validates them.
+ */
+struct mi_flow_args {
+	const char *direction, *uid, *gid, *proto, *dst, *src, *iif, *oif;
+	const char *ct_state;
+	bool kernel, verbose;
 };
 
 /* Outcome of parsing: the command and the typed configuration. */
@@ -21,6 +34,7 @@ struct mi_cli {
 	enum mi_cmd cmd;
 	struct mi_config cfg;
 	char status_format[8];	/* "text" or "json" */
+	struct mi_flow_args flow;	/* explain, trace */
 };
 
 /*

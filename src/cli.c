@@ -68,6 +68,17 @@ enum opt_id {
 	O_LOG_STACKTRACE,
 	O_LOG_CALLER,
 	O_VKLOG,
+	O_DIRECTION,
+	O_UID,
+	O_GID,
+	O_PROTO,
+	O_DST,
+	O_SRC,
+	O_IIF,
+	O_OIF,
+	O_CT_STATE,
+	O_KERNEL,
+	O_VERBOSE,
 	O_HELP,
 	O_VERSION,
 	O__COUNT
@@ -177,6 +188,28 @@ static const struct opt opts[O__COUNT] = {
 		"accepted for compatibility" },
 	[O_VKLOG] = { "vklog", 0, T_INT, NULL, NULL, "0", "N",
 		"accepted for compatibility" },
+	[O_DIRECTION] = { "direction", 0, T_STR, NULL, NULL, "", "out|in",
+		"explain: the packet is locally generated (out) or arrives on an interface (in)" },
+	[O_UID] = { "uid", 0, T_STR, NULL, NULL, "", "UID",
+		"explain, trace: uid (number or name) of the sending socket" },
+	[O_GID] = { "gid", 0, T_STR, NULL, NULL, "", "GID",
+		"explain, trace: gid (number or name) of the sending socket" },
+	[O_PROTO] = { "proto", 0, T_STR, NULL, NULL, "", "tcp|udp",
+		"explain, trace: the packet's protocol (explain default tcp)" },
+	[O_DST] = { "dst", 0, T_STR, NULL, NULL, "", "ADDR[:PORT]",
+		"explain, trace: destination address and port ([v6]:port)" },
+	[O_SRC] = { "src", 0, T_STR, NULL, NULL, "", "ADDR[:PORT]",
+		"explain, trace: source address (and port)" },
+	[O_IIF] = { "iif", 0, T_STR, NULL, NULL, "", "IFACE",
+		"explain: interface an inbound packet arrives on (default eth0)" },
+	[O_OIF] = { "oif", 0, T_STR, NULL, NULL, "", "IFACE",
+		"explain: interface an outbound packet leaves by (default lo for local addresses, else eth0)" },
+	[O_CT_STATE] = { "ct-state", 0, T_STR, NULL, NULL, "new", "STATE",
+		"explain: conntrack state of the packet: new, established, related or invalid" },
+	[O_KERNEL] = { "kernel", 0, T_BOOL, NULL, NULL, "false", NULL,
+		"explain: also send the packet and compare with the kernel's nftrace (root)" },
+	[O_VERBOSE] = { "verbose", 'v', T_BOOL, NULL, NULL, "false", NULL,
+		"explain: also list the rules that did not match, and why" },
 	[O_HELP] = { "help", 'h', T_BOOL, NULL, NULL, "false", NULL,
 		"print this help" },
 	[O_VERSION] = { "version", 0, T_BOOL, NULL, NULL, "false", NULL,
@@ -560,7 +593,8 @@ static int conv_bools(struct conv *c, struct mi_config *cfg)
 		{ O_LOG_JSON, offsetof(struct mi_config, log_json) },
 	};
 	static const int others[] = { O_CNI_MODE, O_RECONCILE, O_FORCE_APPLY,
-				      O_NATIVE_NFTABLES, O_HELP, O_VERSION };
+				      O_NATIVE_NFTABLES, O_HELP, O_VERSION,
+				      O_KERNEL, O_VERBOSE };
 	bool dummy;
 
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
@@ -1045,6 +1079,24 @@ static int conv_all(struct conv *c, struct mi_config *cfg, char *const envp[])
 	return 0;
 }
 
+/* explain/trace flags, checked by explain.c (booleans already are) */
+static void flow_args(struct conv *c, struct mi_flow_args *f)
+{
+	const char *const *v = c->raw->val;
+
+	f->direction = v[O_DIRECTION];
+	f->uid = v[O_UID];
+	f->gid = v[O_GID];
+	f->proto = v[O_PROTO];
+	f->dst = v[O_DST];
+	f->src = v[O_SRC];
+	f->iif = v[O_IIF];
+	f->oif = v[O_OIF];
+	f->ct_state = v[O_CT_STATE];
+	mi_parse_bool(v[O_KERNEL], &f->kernel);
+	mi_parse_bool(v[O_VERBOSE], &f->verbose);
+}
+
 static enum mi_cmd parse_cmd(int *argc, char *const **argv)
 {
 	static const struct {
@@ -1054,6 +1106,7 @@ static enum mi_cmd parse_cmd(int *argc, char *const **argv)
 		{ "istio-iptables", MI_CMD_INSTALL }, { "install", MI_CMD_INSTALL },
 		{ "cleanup", MI_CMD_CLEANUP },	      { "status", MI_CMD_STATUS },
 		{ "verify", MI_CMD_VERIFY },
+		{ "explain", MI_CMD_EXPLAIN },	      { "trace", MI_CMD_TRACE },
 	};
 
 	if (*argc < 1)
@@ -1099,6 +1152,7 @@ int mi_cli_parse(int argc, char *const argv[], char *const envp[],
 		goto usage;
 	}
 	strcpy(cli->status_format, raw.val[O_OUTPUT]);
+	flow_args(&c, &cli->flow);
 	if (cli->cfg.cleanup_only)
 		cli->cmd = cli->cmd == MI_CMD_INSTALL ? MI_CMD_CLEANUP : cli->cmd;
 	ret = load_list_files(&c);
@@ -1116,7 +1170,7 @@ usage:
 void mi_cli_usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"Usage: %s [istio-iptables|install|cleanup|status|verify] [flags]\n"
+		"Usage: %s [istio-iptables|install|cleanup|status|verify|explain|trace] [flags]\n"
 		"\n"
 		"Program nftables rules, through netlink in one atomic transaction, that\n"
 		"redirect a pod's TCP (and DNS) traffic to its sidecar proxy. A drop-in for\n"
@@ -1127,6 +1181,10 @@ void mi_cli_usage(FILE *out, const char *prog)
 		"  cleanup                  remove everything meshinit installed (= --cleanup-only)\n"
 		"  status                   show what is installed, with packet counters (-O json)\n"
 		"  verify                   compare the kernel's state with what the flags give\n"
+		"  explain                  which rules one packet meets and whether it is captured\n"
+		"                           (--direction --uid --gid --proto --dst ...; --kernel checks)\n"
+		"  trace                    print the kernel's nftrace events of matching packets\n"
+		"                           until SIGINT/SIGTERM (root)\n"
 		"\n"
 		"Flags (environment variable, default):\n",
 		prog);
@@ -1160,7 +1218,8 @@ void mi_cli_usage(FILE *out, const char *prog)
 		"is read from FILE, where newlines separate items too.\n"
 		"\n"
 		"Exit codes: 0 success; 1 invalid value, environment or kernel error (nothing\n"
-		"changed); 3 status: nothing installed; 4 verify: drift; 126 --run-validation\n"
+		"changed); 3 status: nothing installed; 4 verify: drift, explain --kernel:\n"
+		"the kernel disagrees; 126 --run-validation\n"
 		"failed; 255 unknown flag or malformed flag value.\n");
 }
 

@@ -12,10 +12,12 @@
 #include "cli.h"
 #include "detect.h"
 #include "err.h"
+#include "explain.h"
 #include "log.h"
 #include "netns.h"
 #include "run.h"
 #include "status.h"
+#include "trace.h"
 #include "validate.h"
 #include "verify.h"
 
@@ -69,12 +71,35 @@ static int validate(const struct mi_cli *cli, const struct mi_log *log,
 	return ret < 0 ? fail(log, err) : MI_EXIT_OK;
 }
 
+/*
+ * explain and trace keep their capabilities: explain --kernel sends its
+ * probe as --uid/--gid (CAP_SETUID/CAP_SETGID).
+ */
+static int explain_trace(struct mi_cli *cli, const struct mi_log *log,
+			 struct mi_err *err)
+{
+	unsigned int warn;
+	int ret;
+
+	if (cli->cmd == MI_CMD_TRACE) {
+		ret = mi_trace_run(&cli->flow, stdout, err);
+	} else {
+		ret = mi_detect(&cli->cfg, &warn, err);
+		if (!ret) {
+			log_warnings(log, warn);
+			ret = mi_explain_run(cli, &cli->cfg, stdout, err);
+		}
+	}
+	return ret < 0 ? fail(NULL, err) : MI_EXIT_OK;
+}
+
 static int run(struct mi_cli *cli, struct mi_err *err)
 {
 	struct mi_config *cfg = &cli->cfg;
 	/* a dry run's script, status and verify own stdout: logs to stderr */
 	FILE *logf = cfg->dry_run || cli->cmd == MI_CMD_STATUS ||
-		     cli->cmd == MI_CMD_VERIFY ? stderr : stdout;
+		     cli->cmd == MI_CMD_VERIFY || cli->cmd == MI_CMD_EXPLAIN ||
+		     cli->cmd == MI_CMD_TRACE ? stderr : stdout;
 	struct mi_log log;
 	unsigned int warn;
 	int ret;
@@ -82,6 +107,8 @@ static int run(struct mi_cli *cli, struct mi_err *err)
 	mi_log_init(&log, logf, cfg);
 	if (cfg->netns[0] && mi_netns_enter(cfg->netns, err) < 0)
 		return fail(&log, err);
+	if (cli->cmd == MI_CMD_EXPLAIN || cli->cmd == MI_CMD_TRACE)
+		return explain_trace(cli, &log, err);
 	if (mi_caps_narrow(err) < 0)
 		return fail(&log, err);
 	if (cli->cmd == MI_CMD_STATUS) {

@@ -1,0 +1,31 @@
+# explain and trace: which path a packet takes through meshinit's rules.
+#   make check-explain   the explain unit tests (tests/test-explain.c, also
+#                        run by check-unit), then netns-tests/4NNN-*.sh
+#                        (explain --kernel agreement with real traffic,
+#                        trace start/stop/cleanup; root, skipped otherwise)
+
+DEB_PKGS += nftables iproute2 util-linux python3
+CHECK_TARGETS += check-explain
+
+check-explain: meshinit $(BUILD)/tests/test-explain
+	@echo "== $(BUILD)/tests/test-explain"; \
+	ASAN_OPTIONS=$(UNIT_ASAN_OPTIONS) UBSAN_OPTIONS=$(UNIT_UBSAN_OPTIONS) \
+		./$(BUILD)/tests/test-explain | tail -n 1 || exit 1; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		echo "SKIP check-explain netns tests: needs root"; exit 0; \
+	fi; \
+	pass=0; fail=0; skip=0; \
+	for t in netns-tests/4[0-9][0-9][0-9]-*.sh; do \
+		[ -e "$$t" ] || continue; \
+		echo "== $$t"; \
+		MESHINIT=$${MESHINIT:-$(abspath meshinit)} bash $$t; rc=$$?; \
+		case $$rc in \
+		0) pass=$$((pass + 1));; \
+		77) skip=$$((skip + 1)); echo "SKIP $$t";; \
+		*) fail=$$((fail + 1)); echo "FAIL $$t (exit $$rc)";; \
+		esac; \
+	done; \
+	echo "explain: $$pass passed, $$fail failed, $$skip skipped"; \
+	test $$fail -eq 0
+
+.PHONY: check-explain

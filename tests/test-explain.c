@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of explain: flows walked through plans of the default
+ * injection config and of the conformance cases' configs (ARGS of
+ * /work/shared/conformance/cases/NAME.case), no kernel. The expected
+ * outcomes are the listener the conformance harness sees for the same
+ * probe (proxy-out = 15001, proxy-in = 15006, dns-proxy = 15053, the
+ * app or peer listener = not captured).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "detect.h"
+#include "explain.h"
+#include "harness.h"
+#include "plan.h"
+
+#define MAX_ARGS 40
+
+#define DEFAULT "-p 15001 -z 15006 -u 1337 -m REDIRECT -i * -x '' -b * -d 15090,15021,15020"
+#define DNS4 "nameserver 127.0.0.53\n"
+#define DNS46 "nameserver 127.0.0.53\nnameserver ::127.0.0.53\n"
+
+/* Captured outcomes, as mi_explain_outcome() words them. */
+#define OUT15001 "captured -> redirected to :15001 (outbound listener)"
+#define IN15006 "captured -> redirected to :15006 (inbound listener)"
+#define DNS15053 "captured -> redirected to :15053 (DNS agent)"
+#define PASS "passes (not captured)"
+
+struct tcase {
+	const char *name;
+	const char *args;	/* split on spaces; '' is an empty argument */
+	const char *env;	/* one K=V, or NULL */
+	bool ipv6;
+	const char *resolv;
+	/* the flow: direction proto uid gid dst src iif oif ct-state */
+	const char *dir, *proto, *uid, *gid, *dst, *src, *iif, *oif, *ct;
+	const char *outcome;	/* exact outcome text */
+	const char *decided;	/* substring of the outcome line, or NULL */
+};
+
+static const struct tcase cases[] = {
+	/* default injection: -i '*' -b '*' */
+	{ "app to a peer IP", DEFAULT, NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "10.1.2.3:80", NULL, NULL, NULL, NULL,
+	  OUT15001, "decided by istio-output rule 7 \"-i '*' outbound capture\"" },
+	{ "proxy uid", DEFAULT, NULL, false, NULL,
+	  "out", "tcp", "1337", "1337", "10.1.2.3:80", NULL, NULL, NULL, NULL,
+	  PASS, "\"-u proxy traffic is never captured\": uid 1337 in proxy-uids" },
+	{ "proxy gid only", DEFAULT, NULL, false, NULL,
+	  "out", "tcp", "1000", "1337", "10.1.2.3:80", NULL, NULL, NULL, NULL,
+	  PASS, "\"-g proxy traffic is never captured\": gid 1337 in proxy-gids" },
+	{ "app to 127.0.0.1", DEFAULT, NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "127.0.0.1:8080", NULL, NULL, NULL, NULL,
+	  PASS, "\"app to localhost is not captured\"" },
+	{ "proxy to own pod IP over lo", DEFAULT, NULL, false, NULL,
+	  "out", "tcp", "1337", "1337", "10.244.0.5:8080", NULL, NULL, NULL, NULL,
+	  IN15006, "\"proxy to its own pod IP goes to inbound\"" },
+	{ "proxy to own pod IP, tunnel port", DEFAULT, NULL, false, NULL,
+	  "out", "tcp", "1337", "1337", "10.244.0.5:15008", NULL, NULL, NULL, NULL,
+	  PASS, "\"-u proxy traffic is never captured\"" },
+	{ "127.0.0.6 source", DEFAULT, NULL, false, NULL,
+	  "out", "tcp", "1337", "1337", "10.244.0.5:8080", "127.0.0.6", NULL, NULL, NULL,
+	  PASS, "\"127.0.0.6 inbound passthrough\": oif lo == lo, 127.0.0.6 in 127.0.0.6/32" },
+	{ "app to own pod IP", DEFAULT, NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "10.244.0.5:80", NULL, NULL, NULL, NULL,
+	  PASS, "\"app to localhost is not captured\"" },
+	{ "-x CIDR", "-u 1337 -i * -x 10.1.0.0/16", NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "10.1.2.3:80", NULL, NULL, NULL, NULL,
+	  PASS, "\"-x excluded CIDRs\": 10.1.2.3 in exclude-cidrs4" },
+	{ "-x does not cover", "-u 1337 -i * -x 10.1.0.0/16", NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "10.2.0.1:80", NULL, NULL, NULL, NULL,
+	  OUT15001, "\"-i '*' outbound capture\"" },
+	{ "-o port", "-u 1337 -i * -o 8080,9000-9100", NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "10.1.2.3:9050", NULL, NULL, NULL, NULL,
+	  PASS, "\"-o outbound excluded ports\": tcp port 9050 in outbound-exclude-ports" },
+	{ "-o port, udp", "-u 1337 -i * -o 8080", NULL, false, NULL,
+	  "out", "udp", "1000", "1000", "10.1.2.3:8080", NULL, NULL, NULL, NULL,
+	  PASS, "udp port 8080 in outbound-exclude-ports" },
+	/* outbound-ports-include: -q with -i "" */
+	{ "-q port with -i \"\"", "-p 15001 -z 15006 -u 1337 -g 1337 -q 32000,31000", NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "9.9.1.1:31000", NULL, NULL, NULL, NULL,
+	  OUT15001, "\"-q outbound ports\": tcp port 31000 in outbound-ports" },
+	{ "not a -q port with -i \"\"", "-p 15001 -z 15006 -u 1337 -g 1337 -q 32000,31000", NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "9.9.1.1:80", NULL, NULL, NULL, NULL,
+	  PASS, "ran off the end of istio-output" },
+	/* owner groups (outbound-owner-groups, -exclude; numeric groups) */
+	{ "owner group included", "-u 1337 -g 1337 -i *", "ISTIO_OUTBOUND_OWNER_GROUPS=2001,202", false, NULL,
+	  "out", "tcp", "1000", "202", "9.9.1.1:80", NULL, NULL, NULL, NULL,
+	  OUT15001, NULL },
+	{ "owner group not included", "-u 1337 -g 1337 -i *", "ISTIO_OUTBOUND_OWNER_GROUPS=2001,202", false, NULL,
+	  "out", "tcp", "1000", "1000", "9.9.1.1:80", NULL, NULL, NULL, NULL,
+	  PASS, "\"ISTIO_OUTBOUND_OWNER_GROUPS\": gid 1000 not in owner-groups" },
+	{ "owner group excluded", "-u 1337 -g 1337 -i *", "ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE=888,2002", false, NULL,
+	  "out", "tcp", "1000", "888", "9.9.1.1:80", NULL, NULL, NULL, NULL,
+	  PASS, "\"ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE\": gid 888 in owner-groups" },
+	{ "owner group not excluded", "-u 1337 -g 1337 -i *", "ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE=888,2002", false, NULL,
+	  "out", "tcp", "1000", "1000", "9.9.1.1:80", NULL, NULL, NULL, NULL,
+	  OUT15001, NULL },
+	/* init-container exclusions */
+	{ "--exclude-outbound-uids range", "-u 1337 -i * --exclude-outbound-uids 500,700-710", NULL, false, NULL,
+	  "out", "tcp", "705", "705", "9.9.1.1:80", NULL, NULL, NULL, NULL,
+	  PASS, "\"--exclude-outbound-uids\": uid 705 in exclude-uids" },
+	{ "--exclude-outbound-uids outside", "-u 1337 -i * --exclude-outbound-uids 500,700-710", NULL, false, NULL,
+	  "out", "tcp", "711", "711", "9.9.1.1:80", NULL, NULL, NULL, NULL,
+	  OUT15001, NULL },
+	{ "--exclude-outbound-gids", "-u 1337 -i * --exclude-outbound-gids 600", NULL, false, NULL,
+	  "out", "udp", "1000", "600", "9.9.1.1:5000", NULL, NULL, NULL, NULL,
+	  PASS, "\"--exclude-outbound-gids\": gid 600 in exclude-gids" },
+	{ "per-uid port excluded", "-u 1337 -i * --exclude-outbound-ports-for-uids tcp:443:1001", NULL, false, NULL,
+	  "out", "tcp", "1001", "1001", "9.9.1.1:443", NULL, NULL, NULL, NULL,
+	  PASS, "uid 1001 . port 443 in exclude-uid-tcp-ports" },
+	{ "per-uid port, other port", "-u 1337 -i * --exclude-outbound-ports-for-uids tcp:443:1001", NULL, false, NULL,
+	  "out", "tcp", "1001", "1001", "9.9.1.1:80", NULL, NULL, NULL, NULL,
+	  OUT15001, NULL },
+	{ "per-uid port, other uid", "-u 1337 -i * --exclude-outbound-ports-for-uids tcp:443:1001", NULL, false, NULL,
+	  "out", "tcp", "1002", "1002", "9.9.1.1:443", NULL, NULL, NULL, NULL,
+	  OUT15001, NULL },
+	/* dns-uid-gid */
+	{ "DNS udp to resolv.conf server", "-p 15001 -z 15006 -u 3,4 -g 1,2 --redirect-dns", NULL, true, DNS46,
+	  "out", "udp", "1000", "1000", "127.0.0.53:53", NULL, NULL, NULL, NULL,
+	  DNS15053, "\"DNS to resolv.conf servers\"" },
+	{ "DNS tcp to resolv.conf server", "-p 15001 -z 15006 -u 3,4 -g 1,2 --redirect-dns", NULL, true, DNS46,
+	  "out", "tcp", "1000", "1000", "127.0.0.53:53", NULL, NULL, NULL, NULL,
+	  DNS15053, "\"DNS to resolv.conf servers\"" },
+	{ "DNS over IPv6", "-p 15001 -z 15006 -u 3,4 -g 1,2 --redirect-dns", NULL, true, DNS46,
+	  "out", "udp", "1000", "1000", "[::127.0.0.53]:53", NULL, NULL, NULL, NULL,
+	  DNS15053, NULL },
+	{ "DNS to another server", "-p 15001 -z 15006 -u 3,4 -g 1,2 --redirect-dns", NULL, true, DNS46,
+	  "out", "udp", "1000", "1000", "9.9.1.1:53", NULL, NULL, NULL, NULL,
+	  PASS, NULL },
+	{ "DNS from the agent (proxy uid 4)", "-p 15001 -z 15006 -u 3,4 -g 1,2 --redirect-dns", NULL, true, DNS46,
+	  "out", "udp", "4", "4", "127.0.0.53:53", NULL, NULL, NULL, NULL,
+	  PASS, "uid 4 in proxy-uids" },
+	{ "capture-all-dns", "-u 1337 -i 10.0.0.0/8 --redirect-dns --capture-all-dns", NULL, false, NULL,
+	  "out", "udp", "1000", "1000", "9.9.1.1:53", NULL, NULL, NULL, NULL,
+	  DNS15053, "\"--capture-all-dns\"" },
+	{ "capture-all-dns, tcp", "-u 1337 -i 10.0.0.0/8 --redirect-dns --capture-all-dns", NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "9.9.1.1:53", NULL, NULL, NULL, NULL,
+	  DNS15053, NULL },
+	/* ip-range */
+	{ "ip-range: -i CIDR", "-p 15001 -z 15006 -u 3,4 -g 1,2 -i 9.9.0.0/16 -x 1.1.0.0/16 --redirect-dns", NULL, false, DNS4,
+	  "out", "tcp", "1000", "1000", "9.9.1.1:80", NULL, NULL, NULL, NULL,
+	  OUT15001, "\"-i captured CIDRs\": 9.9.1.1 in include-cidrs4" },
+	{ "ip-range: -x CIDR", "-p 15001 -z 15006 -u 3,4 -g 1,2 -i 9.9.0.0/16 -x 1.1.0.0/16 --redirect-dns", NULL, false, DNS4,
+	  "out", "tcp", "1000", "1000", "1.1.1.1:80", NULL, NULL, NULL, NULL,
+	  PASS, "1.1.1.1 in exclude-cidrs4" },
+	{ "ip-range: outside -i", "-p 15001 -z 15006 -u 3,4 -g 1,2 -i 9.9.0.0/16 -x 1.1.0.0/16 --redirect-dns", NULL, false, DNS4,
+	  "out", "tcp", "1000", "1000", "10.1.2.3:80", NULL, NULL, NULL, NULL,
+	  PASS, NULL },
+	{ "ip-range: second proxy gid", "-p 15001 -z 15006 -u 3,4 -g 1,2 -i 9.9.0.0/16 -x 1.1.0.0/16 --redirect-dns", NULL, false, DNS4,
+	  "out", "tcp", "1000", "2", "9.9.1.1:80", NULL, NULL, NULL, NULL,
+	  PASS, "gid 2 in proxy-gids" },
+	/* loopback-outbound-iprange */
+	{ "-i loopback CIDR", "-p 15001 -z 15006 -u 3,4 -g 1,2 -i 127.1.2.3/32 --redirect-dns", NULL, false, DNS4,
+	  "out", "tcp", "1000", "1000", "127.1.2.3:80", NULL, NULL, NULL, NULL,
+	  OUT15001, "\"-i captured CIDRs\"" },
+	/* IPv6: a v4 rule never matches a v6 packet */
+	{ "v6 with v4 -x", "-u 1337 -i * -x 10.0.0.0/8", NULL, true, NULL,
+	  "out", "tcp", "1000", "1000", "[2001:db8::1]:80", NULL, NULL, NULL, NULL,
+	  OUT15001, NULL },
+	{ "ipv6-ipnets: -x before -i", "-p 15001 -z 15006 -u 1337 -g 1337 -b 4000,5000 -d 6000,7000, -i 2001:db8::/32 -x 2001:db8::/32 -k eth0,eth1", NULL, true, NULL,
+	  "out", "tcp", "1000", "1000", "[2001:db8::1]:80", NULL, NULL, NULL, NULL,
+	  PASS, "2001:db8::1 in exclude-cidrs6" },
+	{ "v6 app to ::1", DEFAULT, NULL, true, NULL,
+	  "out", "tcp", "1000", "1000", "[::1]:8080", NULL, NULL, NULL, NULL,
+	  PASS, "\"app to localhost is not captured\"" },
+	/* inbound, REDIRECT */
+	{ "inbound -b '*'", DEFAULT, NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:8080", "10.244.0.1", NULL, NULL, NULL,
+	  IN15006, "\"-b '*' inbound capture\"" },
+	{ "inbound -d excluded port", DEFAULT, NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:15020", "10.244.0.1", NULL, NULL, NULL,
+	  PASS, "\"-d inbound excluded ports\": tcp port 15020 in inbound-exclude-ports" },
+	{ "inbound tunnel port", DEFAULT, NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:15008", "10.244.0.1", NULL, NULL, NULL,
+	  PASS, "\"-e tunnel port is never captured\"" },
+	{ "inbound udp", DEFAULT, NULL, false, NULL,
+	  "in", "udp", NULL, NULL, "10.244.0.5:8080", "10.244.0.1", NULL, NULL, NULL,
+	  PASS, NULL },
+	{ "inbound port list, not listed", "-p 15001 -z 15006 -u 1337 -g 1337 -b 32000,31000", NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:80", "10.244.0.1", NULL, NULL, NULL,
+	  PASS, "ran off the end of istio-inbound" },
+	{ "inbound port list, listed", "-p 15001 -z 15006 -u 1337 -g 1337 -b 32000,31000", NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:31000", "10.244.0.1", NULL, NULL, NULL,
+	  IN15006, "\"-b inbound ports\": tcp port 31000 in inbound-ports" },
+	/* TPROXY */
+	{ "TPROXY inbound -b '*'", "-p 15001 -z 15006 -u 1337 -g 1337 -m TPROXY -b *", NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:80", "10.244.0.1", NULL, NULL, NULL,
+	  "captured -> TPROXY to :15006 with mark 1337 (inbound listener)",
+	  "\"-b '*' inbound capture\"" },
+	{ "TPROXY inbound ports, not listed", "-p 15001 -z 15006 -u 1337 -g 1337 -m TPROXY -b 32000,31000", NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:80", "10.244.0.1", NULL, NULL, NULL,
+	  PASS, NULL },
+	{ "TPROXY inbound ports, listed", "-p 15001 -z 15006 -u 1337 -g 1337 -m TPROXY -b 32000,31000", NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:31000", "10.244.0.1", NULL, NULL, NULL,
+	  "captured -> TPROXY to :15006 with mark 1337 (inbound listener)", "\"-b inbound ports\"" },
+	{ "TPROXY: proxy to own pod IP", "-p 15001 -z 15006 -u 1337 -g 1337 -m TPROXY -b * -i 9.9.0.0/16 -x 1.1.0.0/16 -c not-istio-nic --redirect-dns", NULL, true, DNS4,
+	  "out", "tcp", "1337", "1337", "10.244.0.5:80", NULL, NULL, NULL, NULL,
+	  IN15006, "\"proxy to its own pod IP goes to inbound\"" },
+	{ "TPROXY: excluded NIC inbound", "-p 15001 -z 15006 -u 1337 -g 1337 -m TPROXY -b * -i 9.9.0.0/16 -x 1.1.0.0/16 -c not-istio-nic --redirect-dns", NULL, true, DNS4,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:80", "10.245.1.2", "not-istio-nic", NULL, NULL,
+	  PASS, "\"-c excluded interfaces\": iif not-istio-nic in exclude-ifaces" },
+	/* kube-virt */
+	{ "kube-virt to -i '*'", "-p 15001 -z 15006 -u 1337 -g 1337 -i * -k eth1,eth2", NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "9.9.1.1:80", "10.245.1.2", "eth1", NULL, NULL,
+	  OUT15001, "\"-k kube-virt traffic to -i '*'\": iif eth1 in virt-ifaces" },
+	{ "kube-virt to -i CIDR", "-p 15001 -z 15006 -u 1337 -g 1337 -i 10.0.0.0/8 -k eth1,eth2", NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.1.2.3:80", "10.245.1.2", "eth2", NULL, NULL,
+	  OUT15001, "\"-k kube-virt traffic to -i CIDRs\"" },
+	{ "kube-virt outside -i CIDR", "-p 15001 -z 15006 -u 1337 -g 1337 -i 10.0.0.0/8 -k eth1,eth2", NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "9.9.1.1:80", "10.245.1.2", "eth1", NULL, NULL,
+	  PASS, "\"-k kube-virt interfaces are not inbound\"" },
+	/* basic-exclude-nic */
+	{ "-c excluded interface, outbound", "-p 15001 -z 15006 -u 1337 -g 1337 -i * -c not-istio-nic", NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "9.9.9.9:80", NULL, NULL, "not-istio-nic", NULL,
+	  PASS, "\"-c excluded interfaces\": oif not-istio-nic in exclude-ifaces" },
+	{ "-c: other interface captured", "-p 15001 -z 15006 -u 1337 -g 1337 -i * -c not-istio-nic", NULL, false, NULL,
+	  "out", "tcp", "1000", "1000", "9.9.9.9:80", NULL, NULL, NULL, NULL,
+	  OUT15001, NULL },
+	/* drop-invalid */
+	{ "conntrack-invalid inbound", "-p 15001 -z 15006 -u 1337 -g 1337 --drop-invalid", NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:80", "10.244.0.1", NULL, NULL, "invalid",
+	  "dropped", "\"--drop-invalid\": tcp == tcp, ct state invalid" },
+	{ "new inbound with --drop-invalid", "-p 15001 -z 15006 -u 1337 -g 1337 --drop-invalid", NULL, false, NULL,
+	  "in", "tcp", NULL, NULL, "10.244.0.5:80", "10.244.0.1", NULL, NULL, NULL,
+	  PASS, NULL },
+};
+
+/* The pod of the conformance topology: eth0 10.244.0.5, fd00::5. */
+static const struct mi_cidr pod_addrs[] = {
+	{ .family = AF_INET, .plen = 32, .addr = { 127, 0, 0, 1 } },
+	{ .family = AF_INET, .plen = 32, .addr = { 10, 244, 0, 5 } },
+	{ .family = AF_INET6, .plen = 128, .addr = { [15] = 1 } },
+	{ .family = AF_INET6, .plen = 128, .addr = { 0xfd, [15] = 5 } },
+};
+
+static int split_args(const char *s, char *buf, size_t len, char **argv)
+{
+	int argc = 0;
+	char *p, *save = NULL;
+
+	snprintf(buf, len, "%s", s);
+	argv[argc++] = (char *)"meshinit";
+	for (p = strtok_r(buf, " ", &save); p && argc < MAX_ARGS;
+	     p = strtok_r(NULL, " ", &save))
+		argv[argc++] = strcmp(p, "''") ? p : (char *)"";
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* Parse, complete as mi_detect() would, build the plan. */
+static bool plan_for(const struct tcase *t, struct mi_cli *cli, struct mi_plan *p)
+{
+	char buf[1024], *argv[MAX_ARGS + 1];
+	char *envp[2] = { (char *)t->env, NULL };
+	struct mi_err err = { 0 };
+	int argc = split_args(t->args, buf, sizeof(buf), argv);
+
+	if (!CHECK_EQ_INT(mi_cli_parse(argc, argv, envp, cli, &err), 0)) {
+		NOTE("%s: parse error: %s", t->name, err.msg);
+		mi_config_release(&cli->cfg);
+		return false;
+	}
+	cli->cfg.ipv6 = t->ipv6;
+	if (t->resolv)
+		mi_resolv_parse(t->resolv, &cli->cfg.dns_servers);
+	cli->cfg.dns = cli->cfg.redirect_dns &&
+		       (cli->cfg.capture_all_dns || cli->cfg.dns_servers.n);
+	mi_plan_build(&cli->cfg, p);
+	return true;
+}
+
+static void run_case(const struct tcase *t)
+{
+	struct mi_flow_args a = { t->dir, t->uid, t->gid, t->proto, t->dst,
+				  t->src, t->iif, t->oif, t->ct, false, false };
+	struct mi_err err = { 0 };
+	struct mi_cli cli;
+	struct mi_plan plan;
+	struct mi_explain ex;
+	struct mi_flow f;
+	char out[8192] = "", oc[200];
+	FILE *fp;
+
+	if (!plan_for(t, &cli, &plan))
+		return;
+	if (!CHECK_EQ_INT(mi_flow_parse(&a, true, &f, &err), 0)) {
+		NOTE("%s: flow error: %s", t->name, err.msg);
+		goto out;
+	}
+	mi_flow_complete(&f, pod_addrs, ARRAY_SIZE(pod_addrs));
+	mi_explain_walk(&plan, &cli.cfg, &f, &ex);
+	mi_explain_outcome(&ex, &cli.cfg, oc, sizeof(oc));
+	fp = fmemopen(out, sizeof(out) - 1, "w");
+	mi_explain_print(&plan, &cli.cfg, &ex, true, fp);
+	fclose(fp);
+	if (!CHECK_EQ_STR(oc, t->outcome) ||
+	    (t->decided && !CHECK_CONTAINS(out, t->decided)))
+		NOTE("case \"%s\":\n%s", t->name, out);
+	mi_explain_release(&ex);
+out:
+	mi_plan_release(&plan);
+	mi_config_release(&cli.cfg);
+}
+
+static void test_explain__flows(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		run_case(&cases[i]);
+	NOTE("%zu flows", ARRAY_SIZE(cases));
+}
+
+/* The printed path: matched rules with their text and comment. */
+static void test_explain__print(void)
+{
+	static const struct tcase t = { "p", DEFAULT, NULL, false, NULL,
+		"out", "tcp", "1000", "1000", "10.1.2.3:80", NULL, NULL, NULL, NULL,
+		NULL, NULL };
+	struct mi_flow_args a = { "out", "1000", "1000", "tcp", "10.1.2.3:80",
+				  NULL, NULL, NULL, NULL, false, false };
+	struct mi_err err = { 0 };
+	struct mi_cli cli;
+	struct mi_plan plan;
+	struct mi_explain ex;
+	struct mi_flow f;
+	char out[8192] = "";
+	FILE *fp;
+
+	if (!plan_for(&t, &cli, &plan))
+		return;
+	CHECK_EQ_INT(mi_flow_parse(&a, true, &f, &err), 0);
+	mi_flow_complete(&f, pod_addrs, ARRAY_SIZE(pod_addrs));
+	CHECK_EQ_STR(f.oif, "eth0");
+	mi_explain_walk(&plan, &cli.cfg, &f, &ex);
+	fp = fmemopen(out, sizeof(out) - 1, "w");
+	mi_explain_print(&plan, &cli.cfg, &ex, false, fp);
+	fclose(fp);
+	CHECK_CONTAINS(out, "nat-output            rule 1  counter jump istio-output  # outbound capture\n");
+	CHECK_CONTAINS(out, "istio-redirect        rule 1  meta l4proto tcp counter redirect to :15001  # -p outbound capture port\n");
+	CHECK(!strstr(out, "-> no"));
+	memset(out, 0, sizeof(out));
+	fp = fmemopen(out, sizeof(out) - 1, "w");
+	mi_explain_print(&plan, &cli.cfg, &ex, true, fp);
+	fclose(fp);
+	CHECK_CONTAINS(out, "meta skuid @proxy-uids counter return  -> no (uid 1000 not in proxy-uids)");
+	mi_explain_release(&ex);
+	mi_plan_release(&plan);
+	mi_config_release(&cli.cfg);
+}
+
+/* Defaults: lo for local destinations, eth0 otherwise; inbound eth0. */
+static void test_explain__complete(void)
+{
+	struct mi_flow_args a = { "out", "1000", "1000", "udp", "[fd00::5]:53",
+				  NULL, NULL, NULL, NULL, false, false };
+	struct mi_err err = { 0 };
+	struct mi_flow f;
+
+	CHECK_EQ_INT(mi_flow_parse(&a, true, &f, &err), 0);
+	mi_flow_complete(&f, pod_addrs, ARRAY_SIZE(pod_addrs));
+	CHECK_EQ_STR(f.oif, "lo");
+	CHECK_EQ_INT(f.family, AF_INET6);
+	CHECK_EQ_INT(f.dport, 53);
+	a.dst = "10.9.9.9:1";
+	a.oif = "eth7";
+	CHECK_EQ_INT(mi_flow_parse(&a, true, &f, &err), 0);
+	mi_flow_complete(&f, pod_addrs, ARRAY_SIZE(pod_addrs));
+	CHECK_EQ_STR(f.oif, "eth7");
+	CHECK(f.have_src && f.src[0] == 10 && f.src[1] == 244);
+}
+
+/* Bad values: one-line errors naming the flag and the value. */
+static void test_explain__bad_flags(void)
+{
+	static const struct {
+		const char *f[9];	/* the mi_flow_args strings, in order */
+		const char *msg;
+	} bad[] = {
+		{ { "sideways", "1", "1", "tcp", "1.2.3.4:80" }, "invalid --direction \"sideways\"" },
+		{ { "out", "1", "1", "sctp", "1.2.3.4:80" }, "invalid --proto \"sctp\"" },
+		{ { "out", "1", "1", "tcp", "1.2.3.4" }, "invalid --dst \"1.2.3.4\": has no port" },
+		{ { "out", "1", "1", "tcp", "1.2.3.4:0" }, "invalid --dst \"1.2.3.4:0\"" },
+		{ { "out", "1", "1", "tcp", "[::1:80" }, "invalid --dst \"[::1:80\"" },
+		{ { "out", "1", "1", "tcp", "example:80" }, "invalid --dst \"example:80\"" },
+		{ { "out", "-1", "1", "tcp", "1.2.3.4:80" }, "invalid --uid \"-1\"" },
+		{ { "out", "1", "no-such-group-xyz", "tcp", "1.2.3.4:80" }, "invalid --gid \"no-such-group-xyz\"" },
+		{ { "out", "1", "1", "tcp", "1.2.3.4:80", "::1" }, "invalid --src \"::1\"" },
+		{ { "out", "1", "1", "tcp", "1.2.3.4:80", NULL, NULL, "bad/if" }, "invalid --oif \"bad/if\"" },
+		{ { "in", NULL, NULL, "tcp", "1.2.3.4:80", NULL, NULL, NULL, "weird" }, "invalid --ct-state \"weird\"" },
+		{ { "out", NULL, NULL, "tcp", "1.2.3.4:80" }, "needs --uid and --gid" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		const char *const *v = bad[i].f;
+		struct mi_flow_args a = { v[0], v[1], v[2], v[3], v[4], v[5],
+					  v[6], v[7], v[8], false, false };
+		struct mi_err err = { 0 };
+		struct mi_flow f;
+
+		CHECK(mi_flow_parse(&a, true, &f, &err) < 0);
+		CHECK_CONTAINS(err.msg, bad[i].msg);
+		CHECK(!strchr(err.msg, '\n'));
+		CHECK(err.exit == 0 || err.exit == MI_EXIT_FAILURE);
+	}
+}
+
+int main(void)
+{
+	RUN(test_explain__flows);
+	RUN(test_explain__print);
+	RUN(test_explain__complete);
+	RUN(test_explain__bad_flags);
+	TEST_MAIN_END();
+}
