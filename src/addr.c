@@ -117,6 +117,9 @@ int mi_cidr_parse(const char *s, struct mi_cidr *out, bool *had_host_bits)
 	buf[alen] = '\0';
 	if (mi_addr_parse(buf, &c) < 0)
 		return -EINVAL;
+	/* as Go's netip.ParsePrefix (Istio): no leading zero, "/08" */
+	if (slash[1] == '0' && slash[2])
+		return -EINVAL;
 	if (mi_parse_u32(slash + 1, 0, c.plen, &plen) < 0)
 		return -EINVAL;
 	c.plen = (uint8_t)plen;
