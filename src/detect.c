@@ -106,7 +106,7 @@ static int read_file(const char *path, char **out, struct mi_err *err)
 	if (fd < 0) {
 		ret = -errno;
 		free(buf);
-		return mi_err_set(err, ret, "failed to load %s: %s", path,
+		return mi_err_set(err, ret, "failed to load %s (--resolv-conf): %s", path,
 				  strerror(-ret));
 	}
 	while ((n = read(fd, buf + len, RESOLV_MAX - len)) > 0)
@@ -115,7 +115,7 @@ static int read_file(const char *path, char **out, struct mi_err *err)
 	close(fd);
 	if (ret < 0) {
 		free(buf);
-		return mi_err_set(err, ret, "failed to load %s: %s", path,
+		return mi_err_set(err, ret, "failed to load %s (--resolv-conf): %s", path,
 				  strerror(-ret));
 	}
 	buf[len] = '\0';
