@@ -77,10 +77,10 @@ static struct nlmsghdr *msg_hdr(struct mi_batch *b, uint16_t type,
 	/*
 	 * The batch page is malloc'd and libmnl 1.0.4 leaves attribute
 	 * padding unwritten: zero the room of one message (a page always
-	 * has MNL_SOCKET_BUFFER_SIZE of overrun space after its tail) so no
+	 * has BATCH_OVERRUN bytes of space after its tail) so no
 	 * uninitialised byte goes to the kernel.
 	 */
-	memset(nftnl_batch_buffer(b->b), 0, MNL_SOCKET_BUFFER_SIZE);
+	memset(nftnl_batch_buffer(b->b), 0, BATCH_OVERRUN);
 	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type,
 				     NFPROTO_INET, flags | NLM_F_ACK, seq);
 }
