@@ -301,6 +301,7 @@ struct walk {
 	bool fell_off;		/* a chain of the first phase ran to its end */
 	enum mi_chain_id end_chain;
 	bool done;		/* outcome decided (capture or drop) */
+	bool redirected;	/* a NAT redirect made the destination local */
 };
 
 static void catf(char *buf, size_t len, const char *fmt, ...) MI_PRINTF(3, 4);
@@ -678,6 +679,7 @@ static enum chain_end walk_base(struct walk *w, enum mi_chain_id base)
 					w->p.daddr[15] = 1;
 				}
 				w->p.dport = (uint16_t)s->arg;
+				w->redirected = true;
 				return END_ACCEPT;	/* a NAT statement is terminal */
 			case MI_S_TPROXY4:
 			case MI_S_TPROXY6:
@@ -773,8 +775,12 @@ void mi_explain_walk(const struct mi_plan *plan, const struct mi_config *cfg,
 		w.p.oif = f->oif;
 		w.p.has_sk = f->have_uid;
 		if (walk_hook(&w, out_chains, ARRAY_SIZE(out_chains)) != END_DROP &&
-		    !strcmp(f->oif, "lo")) {
-			/* back in over lo: no socket; nat already done at output */
+		    (!strcmp(f->oif, "lo") || w.redirected)) {
+			/*
+			 * Local destinations, and redirected packets (now to
+			 * 127.0.0.1 or ::1), come back in over lo: no socket;
+			 * nat was already done at output.
+			 */
 			w.looped = true;
 			w.p.iif = "lo";
 			w.p.oif = "";
