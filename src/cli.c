@@ -886,9 +886,12 @@ static int uidport_entry(struct conv *c, int id, const char *s, void *data)
 	struct raw tmp = *c->raw;
 	struct conv tc = { &tmp, c->err };
 	bool tcp = true, udp = true;
-	char pbuf[4096];
+	char pbuf[4096], ebuf[80 + 4];
 	int ret;
 
+	/* errors about a part name the whole entry too */
+	snprintf(tmp.src[id], sizeof(tmp.src[id]), "%.60s (entry \"%s\")",
+		 c->raw->src[id], msg_value(s, 80, ebuf));
 	if (!strncmp(s, "tcp:", 4) || !strncmp(s, "udp:", 4)) {
 		tcp = s[0] == 't';
 		udp = !tcp;
