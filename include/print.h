@@ -13,6 +13,14 @@
  */
 void mi_print_plan(const struct mi_plan *plan, FILE *out);
 
+/*
+ * As mi_print_plan, but at most @max_elems elements of each set, then a
+ * comment with the count of the rest: for logs, where 5,000 CIDRs would
+ * cost more to format than to install.
+ */
+void mi_print_plan_abridged(const struct mi_plan *plan, size_t max_elems,
+			    FILE *out);
+
 /* The cleanup script: removes meshinit's table if present. */
 void mi_print_cleanup(FILE *out);
 

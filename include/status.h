@@ -76,6 +76,13 @@ size_t mi_set_render_elems(const struct nftnl_set *s, char ***out);
 void mi_strv_free(char **v, size_t n);
 
 /*
+ * mi_set_elems_equal - true when sets @a and @b hold exactly the same
+ * element keys (compared as raw bytes, no rendering): the fast path of
+ * a comparison that renders only when something differs.
+ */
+bool mi_set_elems_equal(const struct nftnl_set *a, const struct nftnl_set *b);
+
+/*
  * mi_status_show - dump and print what meshinit installed in the current
  * network namespace, as text or (@json) one JSON document. Returns 0,
  * -ENOENT with err->exit = MI_EXIT_NOT_INSTALLED when nothing is

@@ -1226,16 +1226,26 @@ void mi_cli_usage(FILE *out, const char *prog)
 		"failed; 255 unknown flag or malformed flag value.\n");
 }
 
+/* The configuration log shows at most this many items of a list. */
+#define DUMP_MAX_ITEMS 64
+
+static void dump_more(FILE *out, size_t n)
+{
+	if (n > DUMP_MAX_ITEMS)
+		fprintf(out, ",... (%zu more)", n - DUMP_MAX_ITEMS);
+	fputc('\n', out);
+}
+
 static void dump_ranges(FILE *out, const char *key, const struct mi_ranges *l)
 {
 	fprintf(out, "%s=", key);
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = 0; i < l->n && i < DUMP_MAX_ITEMS; i++) {
 		if (l->v[i].lo == l->v[i].hi)
 			fprintf(out, "%s%u", i ? "," : "", l->v[i].lo);
 		else
 			fprintf(out, "%s%u-%u", i ? "," : "", l->v[i].lo, l->v[i].hi);
 	}
-	fputc('\n', out);
+	dump_more(out, l->n);
 }
 
 static void dump_cidrs(FILE *out, const char *key, const struct mi_cidrs *l)
@@ -1243,10 +1253,10 @@ static void dump_cidrs(FILE *out, const char *key, const struct mi_cidrs *l)
 	char buf[64];
 
 	fprintf(out, "%s=", key);
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n && i < DUMP_MAX_ITEMS; i++)
 		fprintf(out, "%s%s", i ? "," : "",
 			mi_cidr_format(&l->v[i], buf, sizeof(buf)));
-	fputc('\n', out);
+	dump_more(out, l->n);
 }
 
 static void dump_ifaces(FILE *out, const char *key, const struct mi_ifnames *l)

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "util.h"
@@ -191,25 +192,29 @@ void mi_print_rule(const struct mi_rule *r, FILE *out)
 		fprintf(out, " comment \"%s\"", r->why);
 }
 
-static void print_set(const struct mi_plan *plan, enum mi_set_id id, FILE *out)
+static void print_set(const struct mi_plan *plan, enum mi_set_id id,
+		      size_t max_elems, FILE *out)
 {
 	const struct mi_set_info *si = mi_set_info(id);
 	const struct mi_elems *es = &plan->sets[id];
-	size_t i;
+	size_t n = es->n < max_elems ? es->n : max_elems, i;
 
 	fprintf(out, "add set inet %s %s { type %s ;%s }\n", MI_TABLE_NAME,
 		si->name, mi_set_type_name(si->type),
 		si->interval ? " flags interval ;" : "");
-	for (i = 0; i < es->n; i++) {
+	for (i = 0; i < n; i++) {
 		if (i % ELEMS_PER_LINE == 0)
 			fprintf(out, "add element inet %s %s { ", MI_TABLE_NAME,
 				si->name);
 		mi_print_elem(si->type, &es->v[i], out);
-		if (i % ELEMS_PER_LINE == ELEMS_PER_LINE - 1 || i + 1 == es->n)
+		if (i % ELEMS_PER_LINE == ELEMS_PER_LINE - 1 || i + 1 == n)
 			fputs(" }\n", out);
 		else
 			fputs(", ", out);
 	}
+	if (n < es->n)
+		fprintf(out, "# ... %zu more elements of set %s\n", es->n - n,
+			si->name);
 }
 
 static void print_chain(enum mi_chain_id id, FILE *out)
@@ -233,13 +238,19 @@ void mi_print_cleanup(FILE *out)
 
 void mi_print_plan(const struct mi_plan *plan, FILE *out)
 {
+	mi_print_plan_abridged(plan, SIZE_MAX, out);
+}
+
+void mi_print_plan_abridged(const struct mi_plan *plan, size_t max_elems,
+			    FILE *out)
+{
 	size_t c, i;
 
 	mi_print_cleanup(out);
 	fprintf(out, "add table inet %s\n", MI_TABLE_NAME);
 	for (i = 0; i < MI_SET__COUNT; i++)
 		if (mi_plan_has_set(plan, i))
-			print_set(plan, i, out);
+			print_set(plan, i, max_elems, out);
 	for (c = 0; c < MI_C__COUNT; c++)
 		if (mi_plan_has_chain(plan, c))
 			print_chain(c, out);

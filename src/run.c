@@ -39,9 +39,12 @@ static void dump_cfg(const void *cfg, FILE *f)
 	mi_cli_dump_config(cfg, f);
 }
 
+/* Logs show at most this many elements per set; --dry-run shows all. */
+#define LOG_MAX_ELEMS 64
+
 static void dump_plan(const void *plan, FILE *f)
 {
-	mi_print_plan(plan, f);
+	mi_print_plan_abridged(plan, LOG_MAX_ELEMS, f);
 }
 
 static int commit(const struct mi_plan *plan, unsigned int flags,

@@ -933,6 +933,22 @@ size_t mi_set_render_elems(const struct nftnl_set *s, char ***out)
 	return m;
 }
 
+bool mi_set_elems_equal(const struct nftnl_set *a, const struct nftnl_set *b)
+{
+	struct elem *x, *y;
+	size_t nx = collect(a, &x), ny = collect(b, &y), i;
+	bool same = nx == ny;
+
+	for (i = 0; same && i < nx; i++)
+		same = x[i].len == y[i].len && x[i].is_end == y[i].is_end &&
+		       x[i].has_end == y[i].has_end &&
+		       !memcmp(x[i].key, y[i].key, sizeof(x[i].key)) &&
+		       !memcmp(x[i].end, y[i].end, sizeof(x[i].end));
+	free(x);
+	free(y);
+	return same;
+}
+
 void mi_strv_free(char **v, size_t n)
 {
 	size_t i;

@@ -163,6 +163,8 @@ static void cmp_set(const struct nftnl_set *w, const struct nftnl_set *h,
 		drift(d, "changed set %s: its type or flags differ", name);
 		return;
 	}
+	if (mi_set_elems_equal(w, h))
+		return;
 	nw = mi_set_render_elems(w, &we);
 	nh = mi_set_render_elems(h, &he);
 	cmp_elems(name, we, nw, he, nh, d);
