@@ -520,8 +520,14 @@ int mi_trace_run(const struct mi_flow_args *a, FILE *out, struct mi_err *err)
 			ret = mi_err_set(err, -errno, "poll: %s", strerror(errno));
 			break;
 		}
-		if (p[1].revents)
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+
+			/* consume it: unblocking must not deliver it again */
+			if (read(sfd, &si, sizeof(si)) < 0)
+				si.ssi_signo = 0;
 			stop = true;
+		}
 		ret = mi_tracer_read(t, &evs, err);
 		for (size_t i = 0; i < evs.n; i++) {
 			const struct mi_trace_ev *e = &evs.v[i];
@@ -671,6 +677,53 @@ static bool is_prerouting_base(const char *chain)
 	       !strcmp(chain, "nat-prerouting");
 }
 
+/* Rank of a base chain in its hook (raw, mangle, nat), -1: not a base chain. */
+static int base_rank(const char *chain)
+{
+	static const char *const names[] = { "raw-", "mangle-", "nat-" };
+
+	if (strcmp(chain + strcspn(chain, "-"), "-prerouting") &&
+	    strcmp(chain + strcspn(chain, "-"), "-output"))
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (!strncmp(chain, names[i], strlen(names[i])))
+			return i;
+	return -1;
+}
+
+/*
+ * Packet ids are a hash of the skb's address, flow hash and input
+ * interface, so a later packet of the flow (the handshake's ACK, a
+ * retransmission) may come with the same id. One packet meets the base
+ * chains in priority order, each once: an event in an earlier base
+ * chain, or in one already left, starts the next packet.
+ */
+struct seg {
+	int rank;
+	bool closed, over;
+};
+
+static bool same_packet(struct seg *g, const struct mi_trace_ev *e)
+{
+	int r = base_rank(e->chain);
+
+	if (g->over)
+		return false;
+	if (r >= 0 && (r < g->rank || (r == g->rank && g->closed))) {
+		g->over = true;
+		return false;
+	}
+	if (r > g->rank) {
+		g->rank = r;
+		g->closed = false;
+	}
+	if (e->type == NFT_TRACETYPE_POLICY ||
+	    (e->type == NFT_TRACETYPE_RULE && (e->verdict == NF_ACCEPT ||
+					       e->verdict == NF_DROP)))
+		g->closed = true;
+	return true;
+}
+
 struct kpath {
 	size_t n;
 	struct {
@@ -690,6 +743,7 @@ static void kernel_path(const struct mi_snap *s, const struct mi_trace_evs *evs,
 {
 	uint32_t first = 0, second = 0;
 	bool have_first = false, have_second = false, lo_done = false;
+	struct seg seg1 = { -1, false, false }, seg2 = { -1, false, false };
 	unsigned int lo = if_nametoindex("lo");
 
 	kp->n = 0;
@@ -715,6 +769,8 @@ static void kernel_path(const struct mi_snap *s, const struct mi_trace_evs *evs,
 		if (e->id != first && !(have_second && e->id == second))
 			continue;
 		looped = e->id != first;
+		if (!same_packet(looped ? &seg2 : &seg1, e))
+			continue;
 		print_ev(s, e, out);
 		if (e->type != NFT_TRACETYPE_RULE || !e->handle ||
 		    kp->n >= ARRAY_SIZE(kp->v))
