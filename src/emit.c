@@ -71,16 +71,25 @@ static uint32_t msg_begin(struct mi_batch *b, const char *fmt, ...)
 	return b->seq++;
 }
 
+/*
+ * Room to zero for one message: a table, chain, set or rule message is
+ * far below MSG_ROOM; a chunk of set elements takes at most
+ * ELEM_ROOM bytes per element (an IPv6 interval's start and end keys).
+ */
+#define MSG_ROOM 4096
+#define ELEM_ROOM 64
+
 static struct nlmsghdr *msg_hdr(struct mi_batch *b, uint16_t type,
-				uint16_t flags, uint32_t seq)
+				uint16_t flags, uint32_t seq, size_t room)
 {
 	/*
 	 * The batch page is malloc'd and libmnl 1.0.4 leaves attribute
-	 * padding unwritten: zero the room of one message (a page always
-	 * has BATCH_OVERRUN bytes of space after its tail) so no
-	 * uninitialised byte goes to the kernel.
+	 * padding unwritten: zero the room this message can use (a page
+	 * always has BATCH_OVERRUN bytes of space after its tail) so no
+	 * uninitialised byte goes to the kernel. Zeroing the whole overrun
+	 * for every message cost more than building the batch.
 	 */
-	memset(nftnl_batch_buffer(b->b), 0, BATCH_OVERRUN);
+	memset(nftnl_batch_buffer(b->b), 0, room < BATCH_OVERRUN ? room : BATCH_OVERRUN);
 	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type,
 				     NFPROTO_INET, flags | NLM_F_ACK, seq);
 }
@@ -119,7 +128,7 @@ static void emit_table(struct mi_batch *b, uint16_t type, const char *what)
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, MI_TABLE_NAME);
 	nftnl_table_nlmsg_build_payload(
-		msg_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, seq), t);
+		msg_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, seq, MSG_ROOM), t);
 	nftnl_table_free(t);
 	msg_end(b);
 }
@@ -139,7 +148,7 @@ static void emit_chain(struct mi_batch *b, enum mi_chain_id id)
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, ci->type);
 	}
 	nftnl_chain_nlmsg_build_payload(
-		msg_hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, seq), c);
+		msg_hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, seq, MSG_ROOM), c);
 	nftnl_chain_free(c);
 	msg_end(b);
 }
@@ -252,7 +261,8 @@ static void flush_elems(struct mi_batch *b, enum mi_set_id id,
 				 mi_set_info(id)->name);
 
 	nftnl_set_elems_nlmsg_build_payload(
-		msg_hdr(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, seq), *s);
+		msg_hdr(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, seq,
+			MSG_ROOM + (to - from) * 2 * ELEM_ROOM), *s);
 	msg_end(b);
 	nftnl_set_free(*s);
 	*s = set_alloc(id);
@@ -335,7 +345,7 @@ static void emit_set(struct mi_batch *b, const struct mi_plan *plan,
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type(si->type));
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len(si->type));
 	nftnl_set_nlmsg_build_payload(
-		msg_hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE, seq), s);
+		msg_hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE, seq, MSG_ROOM), s);
 	nftnl_set_free(s);
 	msg_end(b);
 	emit_elems(b, plan, id);
@@ -723,7 +733,8 @@ static void emit_rule(struct mi_batch *b, enum mi_chain_id c, size_t idx,
 	if (mr->why)
 		set_comment(r, mr->why);
 	nftnl_rule_nlmsg_build_payload(
-		msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq), r);
+		msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq,
+			MSG_ROOM), r);
 	nftnl_rule_free(r);
 	msg_end(b);
 }
@@ -742,7 +753,8 @@ static void emit_fault(struct mi_batch *b)
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "meshinit-no-such-chain");
 	add_verdict(r, NFT_JUMP, "meshinit-no-such-chain");
 	nftnl_rule_nlmsg_build_payload(
-		msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq), r);
+		msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq,
+			MSG_ROOM), r);
 	nftnl_rule_free(r);
 	msg_end(b);
 }

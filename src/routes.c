@@ -284,8 +284,9 @@ static int ensure_family(const struct mi_config *cfg, int fi,
 	free(rules.v);
 	free(routes.v);
 	if (ret < 0)
-		mi_err_prefix(err, "failed to configure TPROXY routing (%s)",
-			      fam == AF_INET ? "IPv4" : "IPv6");
+		mi_err_prefix(err, "failed to configure TPROXY routing (%s%s)",
+			      fam == AF_INET ? "IPv4" : "IPv6",
+			      ret == -ENETDOWN ? ", lo is down" : "");
 	return ret;
 }
 
@@ -305,7 +306,10 @@ int mi_routes_apply(const struct mi_config *cfg, struct mi_routes_undo *undo,
 			undo->addr6 = ret == 0;
 		}
 		if (ret < 0) {
-			mi_err_prefix(err, "failed to add ::6/128 to lo");
+			/* EACCES: the kernel refuses addresses where IPv6 is off */
+			mi_err_prefix(err, "failed to add ::6/128 to lo%s",
+				      ret == -EACCES ? " (IPv6 is disabled: net.ipv6.conf.lo.disable_ipv6=1; "
+						       "use --ipv6 auto or off)" : "");
 			return ret;
 		}
 	}
