@@ -101,12 +101,16 @@ static void record_error(struct commit_state *st, const struct nlmsghdr *nlh,
 {
 	const char *what = mi_batch_what(st->batch, nlh->nlmsg_seq);
 	const char *ext = extack_msg(nlh);
+	/* an expression type the kernel does not know: a missing module */
+	bool tproxy = (code == -ENOENT || code == -EOPNOTSUPP) && what &&
+		      strstr(what, "of chain istio-tproxy");
 
 	if (!st->first)
 		st->first = code;
-	mi_err_set(st->err, code, "kernel rejected %s: %s%s%s",
+	mi_err_set(st->err, code, "kernel rejected %s: %s%s%s%s",
 		   what ? what : "the batch", strerror(-code),
-		   ext ? ": " : "", ext ? ext : "");
+		   ext ? ": " : "", ext ? ext : "",
+		   tproxy ? " (the kernel lacks nft_tproxy, needed by -m TPROXY)" : "");
 }
 
 static int drain(struct mnl_socket *nl, struct commit_state *st)
