@@ -34,6 +34,7 @@ struct mi_flow {
 	bool have_src;		/* src is known (given or derived) */
 	uint16_t sport, dport;	/* sport 0: an ephemeral port */
 	bool have_uid;		/* socket owner known (outbound only) */
+	bool have_gid;		/* --gid given (trace may filter on one only) */
 	uint32_t uid, gid;
 	char iif[MI_IFNAMSIZ];	/* "" when not applicable */
 	char oif[MI_IFNAMSIZ];

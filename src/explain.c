@@ -149,6 +149,7 @@ int mi_flow_parse(const struct mi_flow_args *a, bool need, struct mi_flow *f,
 	if (given(a->gid)) {
 		if (parse_id("gid", a->gid, true, &f->gid, err) < 0)
 			return -EINVAL;
+		f->have_gid = true;
 		if (!given(a->uid) && need)
 			return mi_err_setx(err, MI_EXIT_FAILURE, -EINVAL,
 					   "--gid needs --uid");

@@ -174,6 +174,8 @@ static void trace_rule(struct mi_batch *b, const char *chain,
 	if (out && f->have_uid) {
 		e_meta(r, NFT_META_SKUID);
 		e_cmp(r, &f->uid, 4);
+	}
+	if (out && f->have_gid) {
 		e_meta(r, NFT_META_SKGID);
 		e_cmp(r, &f->gid, 4);
 	}
@@ -218,7 +220,7 @@ static int trace_table(const struct mi_flow *f, bool remove, struct mi_err *err)
 		chain_msg(&b, "trace-prerouting", NF_INET_PRE_ROUTING);
 		chain_msg(&b, "trace-output", NF_INET_LOCAL_OUT);
 		/* without a socket filter: arriving packets can match too */
-		if (!f->have_uid)
+		if (!f->have_uid && !f->have_gid)
 			trace_rule(&b, "trace-prerouting", f, false);
 		trace_rule(&b, "trace-output", f, true);
 	}

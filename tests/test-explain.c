@@ -5,7 +5,10 @@
  * /work/shared/conformance/cases/NAME.case), no kernel. The expected
  * outcomes are the listener the conformance harness sees for the same
  * probe (proxy-out = 15001, proxy-in = 15006, dns-proxy = 15053, the
- * app or peer listener = not captured).
+ * app or peer listener = not captured). Cross-checked against the
+ * harness's reference outcomes (run-case --artifacts, ref.json) for
+ * ip-range, kube-virt-interfaces, inbound-ports-tproxy and
+ * outbound-ports-include: every flow of those configs here agrees.
  */
 #include <stdlib.h>
 #include <string.h>
