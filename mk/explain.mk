@@ -4,8 +4,10 @@
 #                        (explain --kernel agreement with real traffic,
 #                        trace start/stop/cleanup; root, skipped otherwise)
 
+# `make check` already runs both parts (check-unit runs every tests/test-*.c,
+# check-netns every netns-tests/NNNN-*.sh): check-explain is for running
+# them alone and is not in CHECK_TARGETS.
 DEB_PKGS += nftables iproute2 util-linux python3
-CHECK_TARGETS += check-explain
 
 check-explain: meshinit $(BUILD)/tests/test-explain
 	@echo "== $(BUILD)/tests/test-explain"; \
