@@ -18,6 +18,9 @@
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
 #endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
 
 /* Receive buffer of dumps: large enough for any one netlink message. */
 #define DUMP_BUF 32768
@@ -48,6 +51,12 @@ int mi_nl_open(int bus, struct mnl_socket **out, struct mi_err *err)
 	}
 	/* best effort: older kernels simply give no extended text */
 	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	/*
+	 * Errors without a copy of the request: a rejected 64 KiB element
+	 * message echoed back overflowed the receive buffer (ENOBUFS) and
+	 * the kernel's reason was lost.
+	 */
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	*out = nl;
 	return 0;
 }
