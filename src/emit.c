@@ -29,13 +29,19 @@
  * largest we build (a chunk of IPv6 interval elements) stays well below.
  */
 #define BATCH_PAGE_SIZE (256 * 1024)
-#define ELEMS_PER_MSG 1024
+/*
+ * The element list is one netlink attribute, whose length is 16 bits:
+ * at most 64 bytes per element (an IPv6 interval: start and end keys)
+ * x 512 = 32 KiB. With 1024, 5,000 IPv6 -x CIDRs overflowed the length
+ * and the kernel rejected the set ("bytes leftover after parsing").
+ */
+#define ELEMS_PER_MSG 512
 /*
  * A message is built past the page's tail before nftnl_batch_update()
  * moves it to a new page, so the overrun room must hold the largest
- * message: ELEMS_PER_MSG elements of at most 64 bytes (an IPv6 interval:
- * start and end keys) are 64 KiB. With only MNL_SOCKET_BUFFER_SIZE of
- * room, 100,000 -x CIDRs overflowed the heap (SIGSEGV).
+ * message (ELEMS_PER_MSG elements: 32 KiB). With only
+ * MNL_SOCKET_BUFFER_SIZE of room, 100,000 -x CIDRs overflowed the heap
+ * (SIGSEGV).
  */
 #define BATCH_OVERRUN (128 * 1024)
 
