@@ -614,9 +614,13 @@ static void r_immediate(struct render *rd, const struct nftnl_expr *e)
 		r->dlen = len < 16 ? len : 16;
 		if (d)
 			memcpy(r->data, d, r->dlen);
-		if (r->dlen == 4)
-			snprintf(r->name, sizeof(r->name), "%" PRIu32,
-				 *(const uint32_t *)(const void *)r->data);
+		if (r->dlen == 4) {
+			uint32_t u;
+
+			/* r->data has no 4-byte alignment (UBSan) */
+			memcpy(&u, r->data, sizeof(u));
+			snprintf(r->name, sizeof(r->name), "%" PRIu32, u);
+		}
 		return;
 	}
 	v = (int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
