@@ -33,6 +33,13 @@ bool mi_ipv6_decide(const struct mi_ifaddr *a, size_t n, bool dual_stack,
  */
 void mi_resolv_parse(const char *text, struct mi_cidrs *out);
 
+/*
+ * mi_detect_addrs - every IPv4 and IPv6 address of the current network
+ * namespace, in netlink dump order (RTM_GETADDR; needs no privilege).
+ * On success *out (caller frees) holds *n addresses.
+ */
+int mi_detect_addrs(struct mi_ifaddr **out, size_t *n, struct mi_err *err);
+
 /* Warnings found while detecting, for the caller to log. */
 enum mi_detect_warn {
 	MI_WARN_NO_DNS_SERVERS = (1 << 0),

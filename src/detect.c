@@ -160,8 +160,9 @@ static int addr_cb(const void *msg, void *data)
 	return 0;
 }
 
-static int list_addrs(struct addrs *as, struct mi_err *err)
+int mi_detect_addrs(struct mi_ifaddr **out, size_t *n, struct mi_err *err)
 {
+	struct addrs as = { 0 };
 	char req[256];
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
@@ -177,17 +178,23 @@ static int list_addrs(struct addrs *as, struct mi_err *err)
 	nlh->nlmsg_seq = mi_nl_seq();
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->rtgen_family = AF_UNSPEC;
-	ret = mi_nl_talk(nl, nlh, nlh->nlmsg_len, addr_cb, as, err);
+	ret = mi_nl_talk(nl, nlh, nlh->nlmsg_len, addr_cb, &as, err);
 	mi_nl_close(nl);
-	if (ret < 0)
+	if (ret < 0) {
+		free(as.v);
 		mi_err_prefix(err, "cannot list the interface addresses");
-	return ret;
+		return ret;
+	}
+	*out = as.v;
+	*n = as.n;
+	return 0;
 }
 
 static int detect_ipv6(struct mi_config *cfg, unsigned int *warn,
 		       struct mi_err *err)
 {
-	struct addrs as = { 0 };
+	struct mi_ifaddr *addrs;
+	size_t n;
 	bool any;
 	int ret;
 
@@ -195,13 +202,13 @@ static int detect_ipv6(struct mi_config *cfg, unsigned int *warn,
 		cfg->ipv6 = cfg->ipv6_mode == MI_IPV6_ON;
 		return 0;
 	}
-	ret = list_addrs(&as, err);
+	ret = mi_detect_addrs(&addrs, &n, err);
 	if (ret < 0)
 		return ret;
-	cfg->ipv6 = mi_ipv6_decide(as.v, as.n, cfg->dual_stack, &any);
+	cfg->ipv6 = mi_ipv6_decide(addrs, n, cfg->dual_stack, &any);
 	if (!any)
 		*warn |= MI_WARN_NO_ADDRESS;
-	free(as.v);
+	free(addrs);
 	return 0;
 }
 

@@ -14,11 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/rtnetlink.h>
-
-#include <libmnl/libmnl.h>
-
-#include "nl.h"
+#include "detect.h"
 #include "print.h"
 #include "trace.h"
 #include "util.h"
@@ -902,65 +898,31 @@ void mi_explain_print(const struct mi_plan *plan, const struct mi_config *cfg,
 
 /* ---- the command ------------------------------------------------------- */
 
-struct addrs {
-	size_t n, cap;
-	struct mi_cidr *v;
-};
-
-static int addr_cb(const void *msg, void *data)
+/* The namespace's addresses as full-length prefixes, for the defaults. */
+static int local_addrs(struct mi_cidr **out, size_t *n, struct mi_err *err)
 {
-	const struct nlmsghdr *nlh = msg;
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	struct addrs *as = data;
-	const struct nlattr *a;
-	struct mi_cidr c = { .family = ifa->ifa_family };
-
-	if (nlh->nlmsg_type != RTM_NEWADDR ||
-	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
-		return 0;
-	c.plen = ifa->ifa_family == AF_INET ? 32 : 128;
-	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
-		uint16_t t = mnl_attr_get_type(a);
-
-		if ((t == IFA_LOCAL || t == IFA_ADDRESS) &&
-		    mnl_attr_get_payload_len(a) == c.plen / 8u) {
-			memcpy(c.addr, mnl_attr_get_payload(a), c.plen / 8u);
-			mi_grow((void **)&as->v, &as->cap, as->n + 1, sizeof(*as->v));
-			as->v[as->n++] = c;
-		}
-	}
-	return 0;
-}
-
-/* The addresses of this namespace (rtnetlink; no privilege needed). */
-static int local_addrs(struct addrs *as, struct mi_err *err)
-{
-	char req[256];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	struct rtgenmsg *g;
+	struct mi_ifaddr *a;
+	size_t i;
 	int ret;
 
-	ret = mi_nl_open(NETLINK_ROUTE, &nl, err);
+	ret = mi_detect_addrs(&a, n, err);
 	if (ret < 0)
 		return ret;
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = mi_nl_seq();
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->rtgen_family = AF_UNSPEC;
-	ret = mi_nl_talk(nl, nlh, nlh->nlmsg_len, addr_cb, as, err);
-	mi_nl_close(nl);
-	if (ret < 0)
-		mi_err_prefix(err, "cannot list the interface addresses");
-	return ret;
+	*out = mi_xcalloc(*n, sizeof(**out));
+	for (i = 0; i < *n; i++) {
+		(*out)[i].family = (uint8_t)a[i].family;
+		(*out)[i].plen = a[i].family == AF_INET ? 32 : 128;
+		memcpy((*out)[i].addr, a[i].addr, 16);
+	}
+	free(a);
+	return 0;
 }
 
 int mi_explain_run(const struct mi_cli *cli, const struct mi_config *cfg,
 		   FILE *out, struct mi_err *err)
 {
-	struct addrs as = { 0 };
+	struct mi_cidr *local;
+	size_t nlocal;
 	struct mi_flow f;
 	struct mi_plan plan;
 	struct mi_explain ex;
@@ -970,11 +932,11 @@ int mi_explain_run(const struct mi_cli *cli, const struct mi_config *cfg,
 	ret = mi_flow_parse(&cli->flow, true, &f, err);
 	if (ret < 0)
 		return ret;
-	ret = local_addrs(&as, err);
+	ret = local_addrs(&local, &nlocal, err);
 	if (ret < 0)
 		return ret;
-	mi_flow_complete(&f, as.v, as.n);
-	free(as.v);
+	mi_flow_complete(&f, local, nlocal);
+	free(local);
 	if (f.family == AF_INET6 && !cfg->ipv6)
 		fprintf(out, "note: IPv6 rules are off (--ipv6 or detection): IPv6 packets meet only the family-independent rules\n");
 	mi_plan_build(cfg, &plan);

@@ -14,12 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-
-#include <libmnl/libmnl.h>
-
-#include "nl.h"
+#include "detect.h"
 #include "plan.h"
 #include "status.h"
 
@@ -31,43 +26,21 @@
 
 /* ---- kernel facts ------------------------------------------------------- */
 
-static int addr_cb(const void *msg, void *data)
-{
-	const struct nlmsghdr *nlh = msg;
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	static const uint8_t six[16] = { [15] = 6 };
-	struct mi_val_facts *f = data;
-	const struct nlattr *attr;
-
-	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET6 ||
-	    ifa->ifa_index != if_nametoindex("lo"))
-		return 0;
-	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
-		if (mnl_attr_get_type(attr) == IFA_ADDRESS &&
-		    mnl_attr_get_payload_len(attr) == 16 &&
-		    !memcmp(mnl_attr_get_payload(attr), six, 16))
-			f->lo_has_6 = true;
-	}
-	return 0;
-}
-
 static void collect_lo(struct mi_val_facts *f)
 {
-	char buf[NLMSG_SPACE(sizeof(struct ifaddrmsg))] = { 0 };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
-	struct mnl_socket *nl;
+	static const uint8_t six[16] = { [15] = 6 };
+	unsigned int lo = if_nametoindex("lo");
 	struct mi_err e = { 0 };
+	struct mi_ifaddr *a;
+	size_t n, i;
 
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = mi_nl_seq();
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET6;
-	if (mi_nl_open(NETLINK_ROUTE, &nl, &e) < 0)
+	if (mi_detect_addrs(&a, &n, &e) < 0)
 		return;
-	mi_nl_talk(nl, nlh, nlh->nlmsg_len, addr_cb, f, &e);
-	mi_nl_close(nl);
+	for (i = 0; i < n; i++)
+		if (a[i].family == AF_INET6 && a[i].ifindex == lo &&
+		    !memcmp(a[i].addr, six, 16))
+			f->lo_has_6 = true;
+	free(a);
 }
 
 void mi_validate_collect(struct mi_val_facts *f)
