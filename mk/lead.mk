@@ -1,5 +1,5 @@
-# Packages for the TPROXY and DNS netns tests (netns-tests/2xxx).
-DEB_PKGS += conntrack
+# Packages for the TPROXY, DNS and file-access netns tests (netns-tests/2xxx).
+DEB_PKGS += conntrack strace
 
 # The README documents every flag and environment variable of --help.
 check-readme: meshinit

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <time.h>
 
 void mi_log_init(struct mi_log *log, FILE *out, const struct mi_config *cfg)
 {
@@ -14,16 +13,41 @@ void mi_log_init(struct mi_log *log, FILE *out, const struct mi_config *cfg)
 	log->json = cfg ? cfg->log_json : false;
 }
 
+/*
+ * Civil date of a day count since 1970-01-01 (proleptic Gregorian; the
+ * well-known days-to-civil algorithm, eras of 400 years).
+ */
+static void civil_from_days(long z, int *y, unsigned int *m, unsigned int *d)
+{
+	long era, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	yoe = z - era * 146097;
+	yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+	doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
 static void timestamp(char *buf, size_t len)
 {
 	struct timeval tv;
-	struct tm tm;
-	char base[32];
+	unsigned int mon, day;
+	long secs;
+	int year;
 
+	/*
+	 * By hand: gmtime_r() and strftime() initialise the time zone,
+	 * which opens /etc/localtime; meshinit opens no file it needs not.
+	 */
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", base, (long)tv.tv_usec);
+	civil_from_days((long)(tv.tv_sec / 86400), &year, &mon, &day);
+	secs = (long)(tv.tv_sec % 86400);
+	snprintf(buf, len, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%06ldZ", year, mon,
+		 day, secs / 3600, secs / 60 % 60, secs % 60, (long)tv.tv_usec);
 }
 
 static void json_string(FILE *out, const char *s)
