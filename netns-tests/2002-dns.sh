@@ -73,13 +73,13 @@ ans=$(client 1000 1000 10.90.0.1 53 --udp)
 expect "no nameserver: DNS is not captured" "$ans" label=upstream
 
 # a missing resolv.conf is an error only when it is needed
-before=$(in_pod nft list ruleset)
+before=$(in_pod nft -s list ruleset)
 meshinit_pod "${BASE[@]}" --redirect-dns --resolv-conf "$POD_TMP/missing.conf"
 check "missing resolv.conf with --redirect-dns: exit 1" test $? = 1
 check "missing resolv.conf: the error names the file" \
 	grep -q "failed to load $POD_TMP/missing.conf" "$POD_TMP/meshinit.log"
 check "missing resolv.conf: the previous rules stay in place" \
-	test "$before" = "$(in_pod nft list ruleset)"
+	test "$before" = "$(in_pod nft -s list ruleset)"
 meshinit_pod "${BASE[@]}" --resolv-conf "$POD_TMP/missing.conf"
 check "missing resolv.conf without DNS capture: fine" test $? = 0
 
