@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include <libmnl/libmnl.h>
@@ -22,6 +21,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "nftexpr.h"
 #include "util.h"
 
 /*
@@ -44,18 +44,6 @@
  * (SIGSEGV).
  */
 #define BATCH_OVERRUN (128 * 1024)
-
-/* nft's datatype ids (nftables include/datatype.h), so `nft list` shows
- * our sets with their proper types. */
-enum {
-	NFT_DT_IPADDR = 7,
-	NFT_DT_IP6ADDR = 8,
-	NFT_DT_INET_SERVICE = 13,
-	NFT_DT_UID = 24,
-	NFT_DT_GID = 25,
-	NFT_DT_IFNAME = 41,
-	NFT_DT_BITS = 6,
-};
 
 /* ---- message bookkeeping ---------------------------------------------- */
 
@@ -180,10 +168,10 @@ static uint32_t key_len(enum mi_set_type t)
 static uint32_t key_type(enum mi_set_type t)
 {
 	static const uint32_t ty[] = {
-		[MI_ST_IPV4] = NFT_DT_IPADDR,  [MI_ST_IPV6] = NFT_DT_IP6ADDR,
-		[MI_ST_PORT] = NFT_DT_INET_SERVICE, [MI_ST_UID] = NFT_DT_UID,
-		[MI_ST_GID] = NFT_DT_GID,      [MI_ST_IFNAME] = NFT_DT_IFNAME,
-		[MI_ST_UID_PORT] = (NFT_DT_UID << NFT_DT_BITS) | NFT_DT_INET_SERVICE,
+		[MI_ST_IPV4] = MI_DT_IPADDR,  [MI_ST_IPV6] = MI_DT_IP6ADDR,
+		[MI_ST_PORT] = MI_DT_INET_SERVICE, [MI_ST_UID] = MI_DT_UID,
+		[MI_ST_GID] = MI_DT_GID,      [MI_ST_IFNAME] = MI_DT_IFNAME,
+		[MI_ST_UID_PORT] = (MI_DT_UID << MI_DT_BITS) | MI_DT_INET_SERVICE,
 	};
 
 	return ty[t];
@@ -357,148 +345,6 @@ static void emit_set(struct mi_batch *b, const struct mi_plan *plan,
 	emit_elems(b, plan, id);
 }
 
-/* ---- rule expressions: one helper per nft expression ------------------ */
-
-static void add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_ct(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_ct_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
-			uint32_t len, uint32_t dreg)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
-		    uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
-	uint8_t xor[16] = { 0 };
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_byteorder_hton(struct nftnl_rule *r, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("byteorder");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, len);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_lookup(struct nftnl_rule *r, enum mi_set_id id, bool neg)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, mi_set_info(id)->name);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, (uint32_t)id + 1);
-	if (neg)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_immediate(struct nftnl_rule *r, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
-	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_verdict(struct nftnl_rule *r, int verdict, const char *chain)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
-	if (chain)
-		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_counter(struct nftnl_rule *r)
-{
-	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
-}
-
-static void add_redir(struct nftnl_rule *r)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("redir");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS,
-			   NF_NAT_RANGE_PROTO_SPECIFIED);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void add_tproxy(struct nftnl_rule *r, uint32_t family)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("tproxy");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_FAMILY, family);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_REG_PORT, NFT_REG_1);
-	nftnl_rule_add_expr(r, e);
-}
-
 /* ---- matches ------------------------------------------------------------ */
 
 /* Implicit protocol dependencies, added once per rule as nft does. */
@@ -511,8 +357,8 @@ static void dep_l4(struct nftnl_rule *r, struct deps *d, uint8_t proto)
 {
 	if (d->l4proto == proto)
 		return;
-	add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
-	add_cmp(r, NFT_CMP_EQ, &proto, 1);
+	mi_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	mi_expr_cmp(r, NFT_CMP_EQ, &proto, 1);
 	d->l4proto = proto;
 }
 
@@ -520,8 +366,8 @@ static void dep_nf(struct nftnl_rule *r, struct deps *d, uint8_t family)
 {
 	if (d->nfproto == family)
 		return;
-	add_meta(r, NFT_META_NFPROTO, NFT_REG_1);
-	add_cmp(r, NFT_CMP_EQ, &family, 1);
+	mi_expr_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	mi_expr_cmp(r, NFT_CMP_EQ, &family, 1);
 	d->nfproto = family;
 }
 
@@ -562,18 +408,18 @@ static void load(struct nftnl_rule *r, struct deps *d, struct keyinfo ki,
 {
 	switch (ki.src) {
 	case K_META:
-		add_meta(r, ki.key, dreg);
+		mi_expr_meta(r, ki.key, dreg);
 		break;
 	case K_CT:
-		add_ct(r, ki.key, dreg);
+		mi_expr_ct(r, ki.key, dreg);
 		break;
 	case K_NET:
 		dep_nf(r, d, ki.dep);
-		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, ki.key, len, dreg);
+		mi_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, ki.key, len, dreg);
 		break;
 	case K_TRANS:
 		dep_l4(r, d, ki.dep);
-		add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, ki.key, len, dreg);
+		mi_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, ki.key, len, dreg);
 		break;
 	}
 }
@@ -589,14 +435,14 @@ static void match_cidr(struct nftnl_rule *r, struct deps *d,
 
 	if (m->cidr.plen % 8 == 0) {
 		load(r, d, ki, m->cidr.plen / 8, NFT_REG_1);
-		add_cmp(r, op, m->cidr.addr, m->cidr.plen / 8);
+		mi_expr_cmp(r, op, m->cidr.addr, m->cidr.plen / 8);
 		return;
 	}
 	for (i = 0; i < m->cidr.plen; i++)
 		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 	load(r, d, ki, ki.len, NFT_REG_1);
-	add_bitwise(r, mask, ki.len);
-	add_cmp(r, op, m->cidr.addr, ki.len);
+	mi_expr_bitwise(r, mask, ki.len);
+	mi_expr_cmp(r, op, m->cidr.addr, ki.len);
 }
 
 static void match_set(struct nftnl_rule *r, struct deps *d,
@@ -607,15 +453,16 @@ static void match_set(struct nftnl_rule *r, struct deps *d,
 
 	if (m->key == MI_K_SKUID_TCP_DPORT || m->key == MI_K_SKUID_UDP_DPORT) {
 		dep_l4(r, d, ki.dep);
-		add_meta(r, NFT_META_SKUID, NFT_REG_1);
-		add_byteorder_hton(r, 4);
+		mi_expr_meta(r, NFT_META_SKUID, NFT_REG_1);
+		mi_expr_byteorder_hton(r, 4);
 		load(r, d, ki, ki.len, NFT_REG32_01);
 	} else {
 		load(r, d, ki, ki.len, NFT_REG_1);
 		if (si->interval && host_order(si->type))
-			add_byteorder_hton(r, 4);
+			mi_expr_byteorder_hton(r, 4);
 	}
-	add_lookup(r, m->set, m->neg);
+	mi_expr_lookup(r, mi_set_info(m->set)->name, (uint32_t)m->set + 1,
+		       m->neg);
 }
 
 static void match_num(struct nftnl_rule *r, struct deps *d,
@@ -629,15 +476,15 @@ static void match_num(struct nftnl_rule *r, struct deps *d,
 
 	load(r, d, ki, ki.len, NFT_REG_1);
 	if (m->key == MI_K_L4PROTO) {
-		add_cmp(r, op, &v8, 1);
+		mi_expr_cmp(r, op, &v8, 1);
 		d->l4proto = v8;
 	} else if (m->key == MI_K_CTSTATE) {
-		add_bitwise(r, &v32, 4);
-		add_cmp(r, NFT_CMP_NEQ, &zero, 4);
+		mi_expr_bitwise(r, &v32, 4);
+		mi_expr_cmp(r, NFT_CMP_NEQ, &zero, 4);
 	} else if (ki.src == K_TRANS) {
-		add_cmp(r, op, &v16, 2);
+		mi_expr_cmp(r, op, &v16, 2);
 	} else {
-		add_cmp(r, op, &v32, 4);
+		mi_expr_cmp(r, op, &v32, 4);
 	}
 }
 
@@ -656,7 +503,7 @@ static void emit_match(struct nftnl_rule *r, struct deps *d,
 	case MI_V_IFNAME:
 		load(r, d, key_info(m->key), MI_IFNAMSIZ, NFT_REG_1);
 		memcpy(name, m->ifname, MI_IFNAMSIZ);
-		add_cmp(r, m->neg ? NFT_CMP_NEQ : NFT_CMP_EQ, name, MI_IFNAMSIZ);
+		mi_expr_cmp(r, m->neg ? NFT_CMP_NEQ : NFT_CMP_EQ, name, MI_IFNAMSIZ);
 		break;
 	case MI_V_NUM:
 		match_num(r, d, m);
@@ -670,29 +517,29 @@ static void emit_stmt(struct nftnl_rule *r, const struct mi_stmt *s)
 
 	switch (s->kind) {
 	case MI_S_MARK_SET:
-		add_immediate(r, &s->arg, 4);
-		add_meta_set(r, NFT_META_MARK, NFT_REG_1);
+		mi_expr_immediate(r, &s->arg, 4);
+		mi_expr_meta_set(r, NFT_META_MARK, NFT_REG_1);
 		break;
 	case MI_S_CTMARK_FROM_MARK:
-		add_meta(r, NFT_META_MARK, NFT_REG_1);
-		add_ct_set(r, NFT_CT_MARK, NFT_REG_1);
+		mi_expr_meta(r, NFT_META_MARK, NFT_REG_1);
+		mi_expr_ct_set(r, NFT_CT_MARK, NFT_REG_1);
 		break;
 	case MI_S_MARK_FROM_CTMARK:
-		add_ct(r, NFT_CT_MARK, NFT_REG_1);
-		add_meta_set(r, NFT_META_MARK, NFT_REG_1);
+		mi_expr_ct(r, NFT_CT_MARK, NFT_REG_1);
+		mi_expr_meta_set(r, NFT_META_MARK, NFT_REG_1);
 		break;
 	case MI_S_CTZONE_SET:
-		add_immediate(r, &zone, 2);
-		add_ct_set(r, NFT_CT_ZONE, NFT_REG_1);
+		mi_expr_immediate(r, &zone, 2);
+		mi_expr_ct_set(r, NFT_CT_ZONE, NFT_REG_1);
 		break;
 	case MI_S_REDIRECT:
-		add_immediate(r, &port, 2);
-		add_redir(r);
+		mi_expr_immediate(r, &port, 2);
+		mi_expr_redir(r);
 		break;
 	case MI_S_TPROXY4:
 	case MI_S_TPROXY6:
-		add_immediate(r, &port, 2);
-		add_tproxy(r, s->kind == MI_S_TPROXY4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+		mi_expr_immediate(r, &port, 2);
+		mi_expr_tproxy(r, s->kind == MI_S_TPROXY4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
 		break;
 	}
 }
@@ -729,11 +576,11 @@ static void emit_rule(struct mi_batch *b, enum mi_chain_id c, size_t idx,
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	for (i = 0; i < mr->nm; i++)
 		emit_match(r, &d, &mr->m[i]);
-	add_counter(r);
+	mi_expr_counter(r);
 	for (i = 0; i < mr->ns; i++)
 		emit_stmt(r, &mr->s[i]);
 	if (mr->verdict != MI_VERDICT_NONE)
-		add_verdict(r, verdicts[mr->verdict],
+		mi_expr_verdict(r, verdicts[mr->verdict],
 			    mr->verdict == MI_VERDICT_JUMP ?
 				    mi_chain_info(mr->target)->name : NULL);
 	if (mr->why)
@@ -757,7 +604,7 @@ static void emit_fault(struct mi_batch *b)
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, MI_TABLE_NAME);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "meshinit-no-such-chain");
-	add_verdict(r, NFT_JUMP, "meshinit-no-such-chain");
+	mi_expr_verdict(r, NFT_JUMP, "meshinit-no-such-chain");
 	nftnl_rule_nlmsg_build_payload(
 		msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq,
 			MSG_ROOM), r);

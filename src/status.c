@@ -24,6 +24,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "nftexpr.h"
 #include "nl.h"
 #include "plan.h"
 
@@ -31,17 +32,6 @@
 #define DUMP_RETRIES 5
 /* sets longer than this are summarised in the text output */
 #define ELEMS_SHOWN 10
-
-/* nft's datatype ids (nftables include/datatype.h) */
-enum {
-	DT_IPADDR = 7,
-	DT_IP6ADDR = 8,
-	DT_INET_SERVICE = 13,
-	DT_UID = 24,
-	DT_GID = 25,
-	DT_IFNAME = 41,
-	DT_UID_SERVICE = (DT_UID << 6) | DT_INET_SERVICE,
-};
 
 /* ---- snapshot ----------------------------------------------------------- */
 
@@ -771,20 +761,20 @@ static void fmt_key(uint32_t type, bool interval, const uint8_t *k,
 	memcpy(&v32, k, 4);
 	memcpy(&v16, k, 2);
 	switch (type) {
-	case DT_IPADDR:
+	case MI_DT_IPADDR:
 		inet_ntop(AF_INET, k, buf, (socklen_t)len);
 		break;
-	case DT_IP6ADDR:
+	case MI_DT_IP6ADDR:
 		inet_ntop(AF_INET6, k, buf, (socklen_t)len);
 		break;
-	case DT_INET_SERVICE:
+	case MI_DT_INET_SERVICE:
 		snprintf(buf, len, "%u", ntohs(v16));
 		break;
-	case DT_UID:
-	case DT_GID:
+	case MI_DT_UID:
+	case MI_DT_GID:
 		snprintf(buf, len, "%" PRIu32, interval ? ntohl(v32) : v32);
 		break;
-	case DT_IFNAME:
+	case MI_DT_IFNAME:
 		snprintf(buf, len, "\"%.*s\"", (int)strnlen((const char *)k, 16),
 			 (const char *)k);
 		break;
@@ -827,7 +817,7 @@ static char *fmt_range(uint32_t type, bool interval, const uint8_t *lo,
 	}
 	fmt_key(type, interval, hi, b, sizeof(b));
 	pl = prefix_len(lo, hi, len);
-	if ((type == DT_IPADDR || type == DT_IP6ADDR) && pl >= 0)
+	if ((type == MI_DT_IPADDR || type == MI_DT_IP6ADDR) && pl >= 0)
 		snprintf(s, 160, "%s/%d", a, pl);
 	else
 		snprintf(s, 160, "%s-%s", a, b);
@@ -916,7 +906,7 @@ size_t mi_set_render_elems(const struct nftnl_set *s, char ***out)
 	uint8_t hi[16];
 
 	for (i = 0; i < n; i++) {
-		if (type == DT_UID_SERVICE || v[i].has_end) {
+		if (type == MI_DT_UID_SERVICE || v[i].has_end) {
 			r[m++] = fmt_concat(&v[i]);
 		} else if (!interval) {
 			r[m++] = fmt_range(type, false, v[i].key, NULL, v[i].len);
@@ -975,13 +965,13 @@ static const char *hook_name(uint32_t h)
 static const char *set_type_name(uint32_t t)
 {
 	switch (t) {
-	case DT_IPADDR: return "ipv4_addr";
-	case DT_IP6ADDR: return "ipv6_addr";
-	case DT_INET_SERVICE: return "inet_service";
-	case DT_UID: return "uid";
-	case DT_GID: return "gid";
-	case DT_IFNAME: return "ifname";
-	case DT_UID_SERVICE: return "uid . inet_service";
+	case MI_DT_IPADDR: return "ipv4_addr";
+	case MI_DT_IP6ADDR: return "ipv6_addr";
+	case MI_DT_INET_SERVICE: return "inet_service";
+	case MI_DT_UID: return "uid";
+	case MI_DT_GID: return "gid";
+	case MI_DT_IFNAME: return "ifname";
+	case MI_DT_UID_SERVICE: return "uid . inet_service";
 	}
 	return "?";
 }

@@ -40,6 +40,7 @@
 #include <libnftnl/trace.h>
 
 #include "emit.h"
+#include "nftexpr.h"
 #include "nl.h"
 #include "status.h"
 #include "util.h"
@@ -101,37 +102,6 @@ static void chain_msg(struct mi_batch *b, const char *name, int hook)
 	msg_done(b);
 }
 
-static void e_meta(struct nftnl_rule *r, uint32_t key)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
-		      uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void e_cmp(struct nftnl_rule *r, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	nftnl_rule_add_expr(r, e);
-}
-
 /* The filter's matches, then `meta nftrace set 1`. */
 static void trace_rule(struct mi_batch *b, const char *chain,
 		       const struct mi_flow *f, bool out)
@@ -147,37 +117,37 @@ static void trace_rule(struct mi_batch *b, const char *chain,
 		uint8_t nfp = f->family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
 		uint32_t alen = f->family == AF_INET ? 4 : 16;
 
-		e_meta(r, NFT_META_NFPROTO);
-		e_cmp(r, &nfp, 1);
+		mi_expr_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+		mi_expr_cmp(r, NFT_CMP_EQ, &nfp, 1);
 		if (f->dport || !f->have_src) {
 			/* --dst given (a family without --dst comes from --src) */
-			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-				  f->family == AF_INET ? 16 : 24, alen);
-			e_cmp(r, f->dst, alen);
+			mi_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+				  f->family == AF_INET ? 16 : 24, alen, NFT_REG_1);
+			mi_expr_cmp(r, NFT_CMP_EQ, f->dst, alen);
 		}
 		if (f->have_src) {
-			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-				  f->family == AF_INET ? 12 : 8, alen);
-			e_cmp(r, f->src, alen);
+			mi_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+				  f->family == AF_INET ? 12 : 8, alen, NFT_REG_1);
+			mi_expr_cmp(r, NFT_CMP_EQ, f->src, alen);
 		}
 	}
 	if (f->proto) {
-		e_meta(r, NFT_META_L4PROTO);
-		e_cmp(r, &f->proto, 1);
+		mi_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+		mi_expr_cmp(r, NFT_CMP_EQ, &f->proto, 1);
 		if (f->dport) {
 			uint16_t p = htons(f->dport);
 
-			e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-			e_cmp(r, &p, 2);
+			mi_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+			mi_expr_cmp(r, NFT_CMP_EQ, &p, 2);
 		}
 	}
 	if (out && f->have_uid) {
-		e_meta(r, NFT_META_SKUID);
-		e_cmp(r, &f->uid, 4);
+		mi_expr_meta(r, NFT_META_SKUID, NFT_REG_1);
+		mi_expr_cmp(r, NFT_CMP_EQ, &f->uid, 4);
 	}
 	if (out && f->have_gid) {
-		e_meta(r, NFT_META_SKGID);
-		e_cmp(r, &f->gid, 4);
+		mi_expr_meta(r, NFT_META_SKGID, NFT_REG_1);
+		mi_expr_cmp(r, NFT_CMP_EQ, &f->gid, 4);
 	}
 	e = nftnl_expr_alloc("immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
