@@ -16,6 +16,8 @@
  * content is not installed.
  */
 #define MI_TABLE_NAME "meshinit"
+/* `meshinit trace`'s temporary table; cleanup removes a leftover one. */
+#define MI_TRACE_TABLE "meshinit-trace"
 
 /* Hook numbers, as NF_INET_* in <linux/netfilter.h>. */
 #define MI_HOOK_PREROUTING 0

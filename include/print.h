@@ -21,7 +21,7 @@ void mi_print_plan(const struct mi_plan *plan, FILE *out);
 void mi_print_plan_abridged(const struct mi_plan *plan, size_t max_elems,
 			    FILE *out);
 
-/* The cleanup script: removes meshinit's table if present. */
+/* The cleanup script: removes meshinit's tables if present. */
 void mi_print_cleanup(FILE *out);
 
 /* Render one rule's body (matches, counter, statements, verdict). */

@@ -20,7 +20,6 @@
  * every table those packets meet on the NFNLGRP_NFTRACE multicast group.
  * The table is removed when tracing stops, also on SIGINT/SIGTERM.
  */
-#define MI_TRACE_TABLE "meshinit-trace"
 #define MI_TRACE_PRIO (-350)
 
 /* One trace event (NFT_MSG_TRACE), decoded. */

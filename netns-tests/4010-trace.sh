@@ -99,4 +99,14 @@ check "... one line naming --dst and the value" \
 check "trace --proto icmp: exit 1" test $? -eq 1
 check "no meshinit-trace table after a refused start" no_trace_table
 
+# 5: a trace killed by SIGKILL leaves its table; cleanup removes it (and
+# leaves other tables alone)
+in_pod nft add table inet meshinit-trace
+in_pod nft add table inet foreign-after-trace
+"$MESHINIT" cleanup --netns "$POD_NS" >/dev/null 2>&1
+check "cleanup: exit 0" test $? -eq 0
+check "cleanup removes a leftover meshinit-trace table" no_trace_table
+check "cleanup leaves other tables alone" \
+	sh -c "ip netns exec $POD_NS nft list tables | grep -q foreign-after-trace"
+
 pod_finish

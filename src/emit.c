@@ -114,13 +114,14 @@ void mi_batch_release(struct mi_batch *batch)
 
 /* ---- tables and chains ------------------------------------------------ */
 
-static void emit_table(struct mi_batch *b, uint16_t type, const char *what)
+static void emit_table(struct mi_batch *b, uint16_t type, const char *name,
+		       const char *what)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
-	uint32_t seq = msg_begin(b, "%s table inet %s", what, MI_TABLE_NAME);
+	uint32_t seq = msg_begin(b, "%s table inet %s", what, name);
 
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, MI_TABLE_NAME);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	nftnl_table_nlmsg_build_payload(
 		msg_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, seq, MSG_ROOM), t);
 	nftnl_table_free(t);
@@ -628,10 +629,14 @@ void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
 	if (flags & MI_EMIT_FAULT_FIRST)
 		emit_fault(b);
 	/* "add" then "delete": removal that cannot fail on a missing table */
-	emit_table(b, NFT_MSG_NEWTABLE, "remove the old");
-	emit_table(b, NFT_MSG_DELTABLE, "remove the old");
-	if (!(flags & MI_EMIT_CLEANUP)) {
-		emit_table(b, NFT_MSG_NEWTABLE, "create");
+	emit_table(b, NFT_MSG_NEWTABLE, MI_TABLE_NAME, "remove the old");
+	emit_table(b, NFT_MSG_DELTABLE, MI_TABLE_NAME, "remove the old");
+	if (flags & MI_EMIT_CLEANUP) {
+		/* a trace killed by SIGKILL leaves its table behind */
+		emit_table(b, NFT_MSG_NEWTABLE, MI_TRACE_TABLE, "remove");
+		emit_table(b, NFT_MSG_DELTABLE, MI_TRACE_TABLE, "remove");
+	} else {
+		emit_table(b, NFT_MSG_NEWTABLE, MI_TABLE_NAME, "create");
 		for (i = 0; i < MI_SET__COUNT; i++)
 			if (mi_plan_has_set(plan, i))
 				emit_set(b, plan, i);

@@ -229,11 +229,17 @@ static void print_chain(enum mi_chain_id id, FILE *out)
 	fputc('\n', out);
 }
 
-void mi_print_cleanup(FILE *out)
+static void print_remove(const char *table, FILE *out)
 {
 	/* "add" first so that "delete" cannot fail on a missing table */
-	fprintf(out, "add table inet %s\n", MI_TABLE_NAME);
-	fprintf(out, "delete table inet %s\n", MI_TABLE_NAME);
+	fprintf(out, "add table inet %s\n", table);
+	fprintf(out, "delete table inet %s\n", table);
+}
+
+void mi_print_cleanup(FILE *out)
+{
+	print_remove(MI_TABLE_NAME, out);
+	print_remove(MI_TRACE_TABLE, out);
 }
 
 void mi_print_plan(const struct mi_plan *plan, FILE *out)
@@ -246,7 +252,7 @@ void mi_print_plan_abridged(const struct mi_plan *plan, size_t max_elems,
 {
 	size_t c, i;
 
-	mi_print_cleanup(out);
+	print_remove(MI_TABLE_NAME, out);
 	fprintf(out, "add table inet %s\n", MI_TABLE_NAME);
 	for (i = 0; i < MI_SET__COUNT; i++)
 		if (mi_plan_has_set(plan, i))

@@ -240,8 +240,10 @@ static void test_print__cleanup_and_helpers(void)
 
 	mi_print_cleanup(f);
 	fclose(f);
-	/* add-then-delete: no error when the table is absent */
-	CHECK_EQ_STR(buf, "add table inet meshinit\ndelete table inet meshinit\n");
+	/* add-then-delete: no error when a table is absent; a trace's too */
+	CHECK_EQ_STR(buf, "add table inet meshinit\ndelete table inet meshinit\n"
+			  "add table inet meshinit-trace\n"
+			  "delete table inet meshinit-trace\n");
 	free(buf);
 
 	CHECK_EQ_STR(mi_set_type_name(MI_ST_IPV4), "ipv4_addr");
