@@ -213,8 +213,9 @@ int mi_tracer_start(const struct mi_flow *f, struct mi_tracer **out,
 		goto fail;
 	if (mnl_socket_setsockopt(t->ev, NETLINK_ADD_MEMBERSHIP, &grp,
 				  sizeof(grp)) < 0) {
-		ret = mi_err_set(err, -errno, "cannot join the nftrace group: %s",
-				 strerror(errno));
+		ret = -errno;
+		mi_err_set(err, ret, "cannot join the nftrace group: %s",
+			   strerror(-ret));
 		goto fail;
 	}
 	if (setsockopt(mnl_socket_get_fd(t->ev), SOL_SOCKET, SO_RCVBUFFORCE,
@@ -232,7 +233,8 @@ int mi_tracer_start(const struct mi_flow *f, struct mi_tracer **out,
 fail:
 	mi_nl_close(t->ev);
 	free(t);
-	return ret;
+	/* never "success" without a tracer, even if errno was left at 0 */
+	return ret < 0 ? ret : -EIO;
 }
 
 int mi_tracer_fd(const struct mi_tracer *t)
