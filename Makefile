@@ -57,10 +57,10 @@ deps:
 
 -include mk/*.mk
 
-check: deps meshinit $(CHECK_TARGETS)
+check: deps meshinit analyze $(CHECK_TARGETS)
 	@echo "make check: all test suites passed"
 
-# Static analysis (gcc -fanalyzer), one file at a time; not part of check.
+# Static analysis (gcc -fanalyzer), one file at a time.
 analyze:
 	@for f in $(SRCS); do \
 		$(CC) $(BASE_CFLAGS) -O1 -fanalyzer -c -o /dev/null $$f || exit 1; \
