@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Run every netns-tests/NNNN-*.sh in order against $MESHINIT (default
-# ./meshinit). Exit 0 when none failed (skips are fine), 1 otherwise.
+# Run every netns-tests/NNNN-*.sh (or those whose number matches the glob
+# given as $1) in order against $MESHINIT (default ./meshinit). Exit 0 when none failed (skips are fine), 1 otherwise.
 # Not root: print one skip line and succeed.
 dir=$(cd "$(dirname "$0")" && pwd)
 export MESHINIT=${MESHINIT:-./meshinit}
@@ -12,7 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 pass=0 fail=0 skip=0 failed=""
-for t in "$dir"/[0-9][0-9][0-9][0-9]-*.sh; do
+# an optional glob narrows the run, e.g. '3???' for the debugging tools
+for t in "$dir"/${1:-[0-9][0-9][0-9][0-9]}-*.sh; do
+	[ -e "$t" ] || continue
 	name=$(basename "$t")
 	echo "== $name"
 	bash "$t"
@@ -23,11 +25,12 @@ for t in "$dir"/[0-9][0-9][0-9][0-9]-*.sh; do
 	esac
 done
 
-# nothing of ours may be left behind: namespaces (mi-nt-SUITE-PID-*) and
-# processes working in a temp dir (/tmp/mi-nt-SUITE-PID.*) of a test whose
-# PID has exited. Tests of other, still running, sessions are not ours.
-for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^mi-nt-'); do
-	pid=$(echo "$ns" | sed -n 's/^mi-nt-.*-\([0-9][0-9]*\)-[a-z]*$/\1/p')
+# nothing of ours may be left behind: namespaces (mi-nt-SUITE-PID-* and
+# mi-dbg-PID-*) and processes working in a temp dir (/tmp/mi-nt-SUITE-PID.*)
+# of a test whose PID has exited. Tests of other, still running, sessions
+# are not ours.
+for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^mi-(nt|dbg)-'); do
+	pid=$(echo "$ns" | sed -n 's/^mi-\(nt-.*\|dbg\)-\([0-9][0-9]*\)-[a-z]*$/\2/p')
 	if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
 		echo "FAIL: namespace left behind: $ns"
 		fail=$((fail + 1))
