@@ -3,16 +3,9 @@
 # meshinit status: exit 3 on an empty namespace; text and JSON after an
 # install; counters move when an app (uid 1000) connects out.
 set -u
-MESHINIT=${MESHINIT:-./meshinit}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+. "$(dirname "$0")/lib/ns.sh"
+ns_init pod peer
 P=mi-dbg-$$-pod Q=mi-dbg-$$-peer
-T=$(mktemp -d)
-cleanup() { ip netns del $P 2>/dev/null; ip netns del $Q 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-ip netns add $P && ip netns add $Q || fail "cannot create namespaces"
-ip -n $P link set lo up
-ip -n $Q link set lo up
 ip link add mi$$a netns $P type veth peer name mi$$b netns $Q || fail "veth"
 ip -n $P addr add 10.231.0.1/24 dev mi$$a && ip -n $P link set mi$$a up
 ip -n $Q addr add 10.231.0.2/24 dev mi$$b && ip -n $Q link set mi$$b up

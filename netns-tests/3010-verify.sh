@@ -4,15 +4,9 @@
 # an added and a removed set element, other flags: drift (exit 4) with a
 # line naming each; nothing installed: exit 3.
 set -u
-MESHINIT=${MESHINIT:-./meshinit}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+. "$(dirname "$0")/lib/ns.sh"
+ns_init pod
 P=mi-dbg-$$-pod
-T=$(mktemp -d)
-cleanup() { ip netns del $P 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-ip netns add $P || fail "cannot create namespace"
-ip -n $P link set lo up
 ARGS=(-p 15001 -z 15006 -u 1337 -g 1337 -m REDIRECT -i '*' -x 10.0.0.0/8,192.168.0.0/16 -b '*' -d 15090,15021,15020)
 nftp() { ip netns exec $P nft "$@"; }
 verify() { $MESHINIT verify --netns $P "$@" >"$T/out" 2>"$T/err"; }

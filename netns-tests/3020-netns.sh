@@ -3,18 +3,9 @@
 # --netns / MESHINIT_NETNS: by name, by path, by pid; a bad name fails
 # with exit 1 and an error naming it; nothing leaks into the caller's ns.
 set -u
-MESHINIT=${MESHINIT:-./meshinit}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+. "$(dirname "$0")/lib/ns.sh"
+ns_init pod other
 P=mi-dbg-$$-pod R=mi-dbg-$$-other
-T=$(mktemp -d)
-SLEEPER=
-cleanup() {
-	[ -n "$SLEEPER" ] && kill "$SLEEPER" 2>/dev/null
-	ip netns del $P 2>/dev/null; ip netns del $R 2>/dev/null; rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-ip netns add $P && ip netns add $R || fail "cannot create namespaces"
 ARGS=(-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -b '*')
 
 # by name
@@ -33,6 +24,7 @@ echo "ok: by path (flag and MESHINIT_NETNS)"
 # by pid of a process inside the namespace
 ip netns exec $P sleep 300 &
 SLEEPER=$!
+ns_pid "$SLEEPER"
 for _ in 1 2 3 4 5 6 7 8 9 10; do
 	[ "$(readlink /proc/$SLEEPER/ns/net)" = "$(ip netns exec $P readlink /proc/self/ns/net)" ] && break
 	sleep 0.2

@@ -4,16 +4,9 @@
 # install, and as the proxy uid with --skip-rule-apply); fails with exit
 # 126, Istio's message and a diagnosis read from the kernel otherwise.
 set -u
-MESHINIT=${MESHINIT:-./meshinit}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+. "$(dirname "$0")/lib/ns.sh"
+ns_init pod
 P=mi-dbg-$$-pod
-T=$(mktemp -d)
-chmod 755 "$T"
-cleanup() { ip netns del $P 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-ip netns add $P || fail "cannot create namespace"
-ip -n $P link set lo up
 ARGS=(-p 15001 -z 15006 -m REDIRECT -i '*' -b '*' --probe-timeout 3s)
 ISTIO="iptables validation failed; workload is not ready for Istio."
 as() { # <uid> [setpriv options] -- command...

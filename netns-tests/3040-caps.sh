@@ -4,16 +4,9 @@
 # refused without CAP_NET_ADMIN before anything is sent; an ambient
 # CAP_NET_ADMIN for a non-root uid is enough.
 set -u
-MESHINIT=${MESHINIT:-./meshinit}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+. "$(dirname "$0")/lib/ns.sh"
+ns_init pod
 P=mi-dbg-$$-pod
-T=$(mktemp -d)
-chmod 755 "$T"
-cleanup() { ip netns del $P 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-ip netns add $P || fail "cannot create namespace"
-ip -n $P link set lo up
 ARGS=(-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -b '*')
 installed() { ip netns exec $P nft list table inet meshinit >/dev/null 2>&1; }
 field() { # <tag> <field>
