@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define UNUSED __attribute__((unused))
@@ -47,6 +48,9 @@ int mi_parse_bool(const char *s, bool *out);
 
 /* Go time.ParseDuration subset (ns us ms s m h, decimals); result in ms. */
 int mi_parse_duration_ms(const char *s, uint64_t *out);
+
+/* Write @s to @out as a JSON string literal (quotes, escapes). */
+void mi_json_string(FILE *out, const char *s);
 
 /* True when @s is one token of the comma list @list. */
 bool mi_strlist_has(const char *list, const char *s);

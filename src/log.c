@@ -50,26 +50,6 @@ static void timestamp(char *buf, size_t len)
 		 day, secs / 3600, secs / 60 % 60, secs % 60, (long)tv.tv_usec);
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", out);
-		else if (ch == '\t')
-			fputs("\\t", out);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
 void mi_log(const struct mi_log *log, enum mi_log_level level,
 	    const char *fmt, ...)
 {
@@ -93,7 +73,7 @@ void mi_log(const struct mi_log *log, enum mi_log_level level,
 	if (log->json) {
 		fprintf(log->out, "{\"level\":\"%s\",\"time\":\"%s\",\"msg\":",
 			names[level], ts);
-		json_string(log->out, msg);
+		mi_json_string(log->out, msg);
 		fputs("}\n", log->out);
 	} else {
 		fprintf(log->out, "%s\t%s\t%s\n", ts, names[level], msg);

@@ -27,6 +27,7 @@
 #include "nftexpr.h"
 #include "nl.h"
 #include "plan.h"
+#include "util.h"
 
 /* a dump the kernel interrupted (ruleset changed meanwhile) is redone */
 #define DUMP_RETRIES 5
@@ -976,22 +977,6 @@ static const char *set_type_name(uint32_t t)
 	return "?";
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static bool is_base(const struct nftnl_chain *c)
 {
 	return nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
@@ -1076,9 +1061,9 @@ static void json_rules(const struct mi_snap *s, const char *chain, FILE *f)
 		mi_rule_counters(r, &p, &b);
 		fprintf(f, "%s{\"handle\":%" PRIu64 ",\"rule\":", first ? "" : ",",
 			nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
-		json_str(f, text);
+		mi_json_string(f, text);
 		fprintf(f, ",\"comment\":");
-		json_str(f, comment);
+		mi_json_string(f, comment);
 		fprintf(f, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", p, b);
 		first = false;
 	}
@@ -1091,10 +1076,10 @@ static void json_chain(const struct mi_snap *s, const struct nftnl_chain *c,
 	const char *name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
 
 	fprintf(f, "{\"name\":");
-	json_str(f, name);
+	mi_json_string(f, name);
 	if (is_base(c)) {
 		fprintf(f, ",\"type\":");
-		json_str(f, nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE));
+		mi_json_string(f, nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE));
 		fprintf(f, ",\"hook\":\"%s\",\"priority\":%d",
 			hook_name(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM)),
 			nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO));
@@ -1111,14 +1096,14 @@ static void json_set(const struct nftnl_set *set, FILE *f)
 	size_t n = mi_set_render_elems(set, &el), i;
 
 	fprintf(f, "{\"name\":");
-	json_str(f, nftnl_set_get_str(set, NFTNL_SET_NAME));
+	mi_json_string(f, nftnl_set_get_str(set, NFTNL_SET_NAME));
 	fprintf(f, ",\"type\":\"%s\",\"flags\":[%s],\"elements\":[",
 		set_type_name(nftnl_set_get_u32(set, NFTNL_SET_KEY_TYPE)),
 		flags & NFT_SET_INTERVAL ? "\"interval\"" : "");
 	for (i = 0; i < n; i++) {
 		if (i)
 			fputc(',', f);
-		json_str(f, el[i]);
+		mi_json_string(f, el[i]);
 	}
 	fprintf(f, "]}");
 	mi_strv_free(el, n);
