@@ -81,8 +81,10 @@ meshinit_pod --cleanup-only || pod_die "cleanup failed"
 before=$(snapshot)
 MESHINIT_FAULT_INJECT=last meshinit_pod "${ARGS[@]}"
 check "a rejected TPROXY install exits 1" test $? = 1
+after=$(snapshot)
 check "a rejected TPROXY install leaves rules, routes, addresses as before" \
-	test "$before" = "$(snapshot)"
+	test "$before" = "$after"
+[ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after")
 # and an existing, different install survives a rejected replacement whole
 meshinit_pod "${ARGS[@]}" || pod_die "reinstall failed"
 before=$(snapshot)

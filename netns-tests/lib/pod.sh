@@ -119,10 +119,17 @@ pod_init() {
 }
 
 pod_create() {
-	local vp="mip$$" vq="miq$$"
+	local vp="mip$$" vq="miq$$" ns
 
 	ip netns add "$POD_NS" || pod_die "ip netns add $POD_NS"
 	ip netns add "$PEER_NS" || pod_die "ip netns add $PEER_NS"
+	# no duplicate address detection: a link-local address turning from
+	# tentative to valid later would change addresses and routes under
+	# the tests that compare them
+	for ns in "$POD_NS" "$PEER_NS"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
+			net.ipv6.conf.all.accept_dad=0 || pod_die "sysctl accept_dad"
+	done
 	ip link add "$vp" type veth peer name "$vq" || pod_die "veth"
 	ip link set "$vp" netns "$POD_NS" || pod_die "veth to pod"
 	ip link set "$vq" netns "$PEER_NS" || pod_die "veth to peer"
