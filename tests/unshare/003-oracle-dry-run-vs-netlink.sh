@@ -11,9 +11,9 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CASES=${MI_CONFORMANCE_CASES:-}
 if [ -z "$CASES" ]; then
-	for d in "$ROOT/../shared/conformance/cases" /work/shared/conformance/cases; do
-		[ -d "$d" ] && { CASES=$d; break; }
-	done
+	d=${SHARED_DIR:-$ROOT/../shared}/conformance/cases
+	[ -d "$d" ] || fail "no conformance cases at $d (set SHARED_DIR or MI_CONFORMANCE_CASES)"
+	CASES=$d
 fi
 
 # /etc/group with the conformance groups added (gids unused on this host)
