@@ -1,4 +1,6 @@
-# Packages for the TPROXY, DNS and file-access netns tests (netns-tests/2xxx).
+# make check-readme: README.md documents every flag and env var of --help.
+# Also the packages the 2xxx netns tests need (conntrack, strace).
+
 DEB_PKGS += conntrack strace
 
 # The README documents every flag and environment variable of --help.
