@@ -26,7 +26,9 @@ OPT_CFLAGS ?= -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
-SRCS := $(wildcard src/*.c)
+# src/cni*.c and src/kube*.c are the CNI plugin's own modules (mk/cni.mk):
+# they link libcurl, json-c and libyaml, which meshinit must not.
+SRCS := $(filter-out src/cni%.c src/kube%.c,$(wildcard src/*.c))
 HDRS := $(wildcard include/*.h)
 # every module but main(), for linking into test binaries
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))

@@ -17,6 +17,22 @@
 int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 		   FILE *out, struct mi_err *err);
 
+/*
+ * mi_run_log_warnings - log what mi_detect() reported in @warn (Istio's
+ * wording where Istio has one).
+ */
+void mi_run_log_warnings(const struct mi_log *log, unsigned int warn);
+
+/*
+ * mi_run_apply - install a validated configuration (from mi_cli_parse or
+ * built by the CNI plugin) in the current network namespace: complete it
+ * with mi_detect(), log the warnings, then mi_run_install(). For callers
+ * that have already entered the pod's namespace. Returns 0 or -errno with
+ * @err set; nothing is half-applied.
+ */
+int mi_run_apply(struct mi_config *cfg, const struct mi_log *log, FILE *out,
+		 struct mi_err *err);
+
 /* Remove meshinit's table and TPROXY routes; a no-op when absent. */
 int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
 		   FILE *out, struct mi_err *err);

@@ -45,14 +45,6 @@ static int fail(const struct mi_log *log, const struct mi_err *err)
 	return err->exit ? err->exit : MI_EXIT_FAILURE;
 }
 
-static void log_warnings(const struct mi_log *log, unsigned int warn)
-{
-	if (warn & MI_WARN_NO_DNS_SERVERS)
-		mi_warn(log, "REDIRECT_DNS is set, but CAPTURE_ALL_DNS is false, and no DNS servers provided. DNS capture disabled.");
-	if (warn & MI_WARN_NO_ADDRESS)
-		mi_warn(log, "no non-loopback address found in this namespace; IPv6 rules are off");
-}
-
 /* Capabilities go before the probe; the diagnosis is read while held. */
 static int validate(const struct mi_cli *cli, const struct mi_log *log,
 		    struct mi_err *err)
@@ -86,7 +78,7 @@ static int explain_trace(struct mi_cli *cli, const struct mi_log *log,
 	} else {
 		ret = mi_detect(&cli->cfg, &warn, err);
 		if (!ret) {
-			log_warnings(log, warn);
+			mi_run_log_warnings(log, warn);
 			ret = mi_explain_run(cli, &cli->cfg, stdout, err);
 		}
 	}
@@ -119,7 +111,7 @@ static int run(struct mi_cli *cli, struct mi_err *err)
 		ret = mi_detect(cfg, &warn, err);
 		if (ret < 0)
 			return fail(&log, err);
-		log_warnings(&log, warn);
+		mi_run_log_warnings(&log, warn);
 		ret = cli->cmd == MI_CMD_VERIFY ? mi_verify_run(cfg, stdout, err) :
 			mi_run_install(cfg, &log, stdout, err);
 	}

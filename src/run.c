@@ -9,6 +9,7 @@
 #include <linux/netlink.h>
 
 #include "cli.h"
+#include "detect.h"
 #include "emit.h"
 #include "nl.h"
 #include "plan.h"
@@ -171,4 +172,25 @@ int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
 		mi_info(log, "removed table inet %s and its TPROXY routing (if they were there)",
 			MI_TABLE_NAME);
 	return ret;
+}
+
+void mi_run_log_warnings(const struct mi_log *log, unsigned int warn)
+{
+	if (warn & MI_WARN_NO_DNS_SERVERS)
+		mi_warn(log, "REDIRECT_DNS is set, but CAPTURE_ALL_DNS is false, and no DNS servers provided. DNS capture disabled.");
+	if (warn & MI_WARN_NO_ADDRESS)
+		mi_warn(log, "no non-loopback address found in this namespace; IPv6 rules are off");
+}
+
+int mi_run_apply(struct mi_config *cfg, const struct mi_log *log, FILE *out,
+		 struct mi_err *err)
+{
+	unsigned int warn = 0;
+	int ret;
+
+	ret = mi_detect(cfg, &warn, err);
+	if (ret < 0)
+		return ret;
+	mi_run_log_warnings(log, warn);
+	return mi_run_install(cfg, log, out, err);
 }
