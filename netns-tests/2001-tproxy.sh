@@ -13,7 +13,7 @@ pod_create
 ARGS=(istio-iptables -p 15001 -z 15006 -u 1337 -m TPROXY -i '*' -x "" -b '*'
       -d 15090,15021,15020 --ipv6 on)
 for i in $(seq 1 10); do
-	meshinit_pod "${ARGS[@]}" || pod_die "meshinit run $i failed: $(cat "$POD_TMP/meshinit.log")"
+	meshinit_pod "${ARGS[@]}" || fail "meshinit run $i failed: $(cat "$POD_TMP/meshinit.log")"
 done
 
 # policy routing: one rule and one local route per family, whatever the reruns
@@ -77,7 +77,7 @@ snapshot() {
 	# -s: counters move with background IPv6 traffic (ND, MLD)
 	in_pod ip addr show; in_pod nft -s list ruleset
 }
-meshinit_pod --cleanup-only || pod_die "cleanup failed"
+meshinit_pod --cleanup-only || fail "cleanup failed"
 before=$(snapshot)
 MESHINIT_FAULT_INJECT=last meshinit_pod "${ARGS[@]}"
 check "a rejected TPROXY install exits 1" test $? = 1
@@ -86,7 +86,7 @@ check "a rejected TPROXY install leaves rules, routes, addresses as before" \
 	test "$before" = "$after"
 [ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after")
 # and an existing, different install survives a rejected replacement whole
-meshinit_pod "${ARGS[@]}" || pod_die "reinstall failed"
+meshinit_pod "${ARGS[@]}" || fail "reinstall failed"
 before=$(snapshot)
 MESHINIT_FAULT_INJECT=middle meshinit_pod istio-iptables -m TPROXY -b 80 -t 1400 -r 140 --ipv6 on
 check "a rejected replacement exits 1" test $? = 1
@@ -96,7 +96,7 @@ check "a rejected replacement leaves the previous install byte-identical" \
 [ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after")
 
 # cleanup removes the rules, the routes and ::6
-meshinit_pod --cleanup-only || pod_die "cleanup failed"
+meshinit_pod --cleanup-only || fail "cleanup failed"
 check "cleanup leaves no fwmark rule" \
 	test "$(in_pod ip rule show; in_pod ip -6 rule show)" = "$(in_pod ip rule show | grep -v fwmark; in_pod ip -6 rule show | grep -v fwmark)"
 check "cleanup leaves no route in table 133" \

@@ -9,7 +9,7 @@
 
 pod_init dns
 pod_create
-command -v conntrack >/dev/null || pod_skip "no conntrack(8)"
+command -v conntrack >/dev/null || skip "no conntrack(8)"
 
 printf 'search svc.cluster.local\nnameserver 10.90.0.1\nnameserver fd90::1%%eth0\noptions ndots:5\n' \
 	>"$POD_TMP/resolv.conf"
@@ -17,7 +17,7 @@ BASE=(istio-iptables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x ""
       -b '*' -d 15090,15021,15020 --ipv6 on --resolv-conf "$POD_TMP/resolv.conf")
 
 meshinit_pod "${BASE[@]}" --redirect-dns --exclude-outbound-uids 1001 ||
-	pod_die "meshinit failed: $(cat "$POD_TMP/meshinit.log")"
+	fail "meshinit failed: $(cat "$POD_TMP/meshinit.log")"
 
 listen_pod dns-proxy 15053 --uid 1337 --gid 1337
 listen_pod dns-proxy 15053 --udp --uid 1337 --gid 1337
@@ -55,7 +55,7 @@ check "upstream replies from the server are tracked in conntrack zone 1" \
 	grep -Eq 'src=10\.90\.0\.1 dst=10\.90\.0\.5 sport=53 .*zone=1' <<<"$ct"
 
 # --capture-all-dns: port 53 to any address
-meshinit_pod "${BASE[@]}" --redirect-dns --capture-all-dns || pod_die "capture-all failed"
+meshinit_pod "${BASE[@]}" --redirect-dns --capture-all-dns || fail "capture-all failed"
 ans=$(client 1000 1000 10.91.0.53 53 --udp)
 expect "with --capture-all-dns an app query to any address goes to the agent" "$ans" \
 	label=dns-proxy
@@ -66,7 +66,7 @@ expect "with --capture-all-dns the agent still goes upstream" "$ans" label=upstr
 printf 'search svc.cluster.local\n' >"$POD_TMP/empty.conf"
 : >"$POD_TMP/meshinit.log"
 meshinit_pod "${BASE[@]}" --redirect-dns --resolv-conf "$POD_TMP/empty.conf" ||
-	pod_die "no-server run failed"
+	fail "no-server run failed"
 check "no nameserver: Istio's warning is logged" \
 	grep -q 'no DNS servers provided. DNS capture disabled.' "$POD_TMP/meshinit.log"
 ans=$(client 1000 1000 10.90.0.1 53 --udp)

@@ -8,12 +8,12 @@
 . "$(dirname "$0")/lib/pod.sh"
 
 pod_init files
-command -v strace >/dev/null || pod_skip "no strace(1)"
+command -v strace >/dev/null || skip "no strace(1)"
 pod_create
 
 printf 'passwd: files\ngroup: files\n' >"$POD_TMP/nsswitch.conf"
 printf 'nameserver 10.90.0.1\n' >"$POD_TMP/resolv.conf"
-grep -q '^nobody:' /etc/passwd || pod_skip "no user nobody"
+grep -q '^nobody:' /etc/passwd || skip "no user nobody"
 
 # a private mount namespace with the image's nsswitch.conf; the namespace is
 # entered by meshinit itself through --netns (a path it must open)

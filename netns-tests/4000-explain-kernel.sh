@@ -38,7 +38,7 @@ use() { # use [ENV=V...] -- ARGS...: install this config
 	shift
 	ARGS=("$@")
 	in_pod env "${ENV[@]}" "$MESHINIT" "${ARGS[@]}" >>"$POD_TMP/meshinit.log" 2>&1 ||
-		pod_die "install failed: ${ARGS[*]}"
+		fail "install failed: ${ARGS[*]}"
 }
 
 class() {
@@ -65,12 +65,10 @@ flow() {
 	esac
 	if [ $rc -eq 0 ] && echo "$out" | grep -qx 'kernel agrees' &&
 		[ "$got" = "$(class "$want")" ]; then
-		echo "PASS: explain --kernel $desc: $got, kernel agrees"
-		POD_PASSES=$((POD_PASSES + 1))
+		ok "explain --kernel $desc: $got, kernel agrees"
 	else
-		echo "FAIL: explain --kernel $desc (exit $rc, outcome $got, want $(class "$want"))"
-		echo "$out" | sed 's/^/      /'
-		POD_FAILS=$((POD_FAILS + 1))
+		not_ok "explain --kernel $desc (exit $rc, outcome $got, want $(class "$want"))"
+		echo "$out" | sed 's/^/      /' 
 	fi
 	if [ "$proto" = udp ]; then
 		ans=$(client "$u" "$g" "$host" "$port" --udp --timeout 2)

@@ -15,7 +15,7 @@ cp "$MESHINIT" "$POD_TMP/meshinit" && MESHINIT=$POD_TMP/meshinit
 listen_pod proxy-out 15001 --uid 1337 --gid 1337
 listen_peer peer 80
 meshinit_pod -p 15001 -z 15006 -u 1337 -g 1337 -m REDIRECT -i '*' -x '' -b '*' \
-	-d 15090,15021,15020 || pod_die "install failed: $(cat "$POD_TMP/meshinit.log")"
+	-d 15090,15021,15020 || fail "install failed: $(cat "$POD_TMP/meshinit.log")"
 
 has() { grep -q -- "$1" "$2"; }
 no_trace_table() { ! in_pod nft list tables | grep -q meshinit-trace; }
@@ -33,7 +33,7 @@ trace_start() {
 		pid_alive "$TRACE_PID" || break
 		sleep 0.05
 	done
-	pod_die "trace did not start: $(cat "$out")"
+	fail "trace did not start: $(cat "$out")"
 }
 
 # trace_stop SIGNAL: the exit status of the trace

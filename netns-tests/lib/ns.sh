@@ -8,16 +8,13 @@
 #                     namespaces mi-dbg-PID-NAME with lo up; everything
 #                     removed on exit, also on failure
 #   ns_pid PID        also kill PID on exit
-#   fail MSG          print FAIL and exit 1
+#   fail, ok, check, finish, ...: tests/lib/testlib.sh
+
+. "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/testlib.sh"
 
 MESHINIT=${MESHINIT:-./meshinit}
 NS_LIST=()
 NS_PIDS=()
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
 
 ns_cleanup() {
 	local pid ns
@@ -34,7 +31,7 @@ ns_cleanup() {
 ns_init() {
 	local name ns
 
-	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
 	T=$(mktemp -d) || fail "mktemp"
 	chmod 755 "$T"
 	trap ns_cleanup EXIT

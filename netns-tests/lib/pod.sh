@@ -37,18 +37,8 @@ PROXY_UID=1337
 APP_UID=1000
 
 POD_PIDS=()
-POD_FAILS=0
-POD_PASSES=0
-
-pod_skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-
-pod_die() {
-	echo "FAIL: $*"
-	exit 1
-}
+# fail, skip, ok, not_ok, check, finish, ...: the shared test vocabulary
+. "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/testlib.sh"
 
 # pid_alive PID: running (a zombie left for init to reap counts as gone)
 pid_alive() {
@@ -99,11 +89,11 @@ pod_cleanup() {
 pod_init() {
 	local suite=$1
 
-	[ "$(id -u)" -eq 0 ] || pod_skip "needs root"
-	command -v ip >/dev/null || pod_skip "no ip(8)"
-	command -v setpriv >/dev/null || pod_skip "no setpriv(1)"
-	[ -x "$PY" ] || pod_skip "no $PY"
-	[ -x "$MESHINIT" ] || pod_die "no meshinit binary at $MESHINIT"
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	command -v ip >/dev/null || skip "no ip(8)"
+	command -v setpriv >/dev/null || skip "no setpriv(1)"
+	[ -x "$PY" ] || skip "no $PY"
+	[ -x "$MESHINIT" ] || fail "no meshinit binary at $MESHINIT"
 	MESHINIT=$(cd "$(dirname "$MESHINIT")" && pwd)/$(basename "$MESHINIT")
 	# short names: the veth names derive from the pid
 	POD_NS="mi-nt-$suite-$$-pod"
@@ -111,7 +101,7 @@ pod_init() {
 	trap pod_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	POD_TMP=$(mktemp -d "/tmp/mi-nt-$suite-$$.XXXXXX") || pod_die "mktemp"
+	POD_TMP=$(mktemp -d "/tmp/mi-nt-$suite-$$.XXXXXX") || fail "mktemp"
 	chmod 755 "$POD_TMP"
 	# a copy the unprivileged uids can read whatever the checkout's mode
 	install -m 0755 "$POD_LIB_DIR/mitool.py" "$POD_TMP/mitool.py"
@@ -121,18 +111,18 @@ pod_init() {
 pod_create() {
 	local vp="mip$$" vq="miq$$" ns
 
-	ip netns add "$POD_NS" || pod_die "ip netns add $POD_NS"
-	ip netns add "$PEER_NS" || pod_die "ip netns add $PEER_NS"
+	ip netns add "$POD_NS" || fail "ip netns add $POD_NS"
+	ip netns add "$PEER_NS" || fail "ip netns add $PEER_NS"
 	# no duplicate address detection: a link-local address turning from
 	# tentative to valid later would change addresses and routes under
 	# the tests that compare them
 	for ns in "$POD_NS" "$PEER_NS"; do
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
-			net.ipv6.conf.all.accept_dad=0 || pod_die "sysctl accept_dad"
+			net.ipv6.conf.all.accept_dad=0 || fail "sysctl accept_dad"
 	done
-	ip link add "$vp" type veth peer name "$vq" || pod_die "veth"
-	ip link set "$vp" netns "$POD_NS" || pod_die "veth to pod"
-	ip link set "$vq" netns "$PEER_NS" || pod_die "veth to peer"
+	ip link add "$vp" type veth peer name "$vq" || fail "veth"
+	ip link set "$vp" netns "$POD_NS" || fail "veth to pod"
+	ip link set "$vq" netns "$PEER_NS" || fail "veth to peer"
 
 	in_pod ip link set lo up
 	in_pod ip link set "$vp" name eth0
@@ -153,7 +143,7 @@ pod_create() {
 	in_peer ip -6 route add local ::/0 dev lo table main
 
 	in_pod ip -4 addr show dev eth0 | grep -q "$POD_IP4" ||
-		pod_die "pod address missing"
+		fail "pod address missing"
 	# the v6 neighbour must be reachable before tests rely on it
 	local i
 	command -v ping >/dev/null || return 0
@@ -193,7 +183,7 @@ _listen() {
 		kill -0 "$!" 2>/dev/null || break
 		sleep 0.05
 	done
-	pod_die "listener $label on $port did not start ($(tail -n3 "$POD_TMP/listen.log"))"
+	fail "listener $label on $port did not start ($(tail -n3 "$POD_TMP/listen.log"))"
 }
 
 listen_pod() {
@@ -227,7 +217,7 @@ meshinit_pod() {
 # upstream6, app.
 haproxy_start() {
 	local app_port=${1:-8080} cfg="$POD_TMP/proxy/haproxy.cfg" i
-	command -v "$HAPROXY" >/dev/null || pod_skip "no haproxy"
+	command -v "$HAPROXY" >/dev/null || skip "no haproxy"
 	cat >"$cfg" <<EOF
 global
 	daemon
@@ -271,12 +261,12 @@ EOF
 	chmod 644 "$cfg"
 	rm -f "$POD_TMP/proxy/haproxy.pid"
 	as_uid "$PROXY_UID" "$PROXY_UID" "$HAPROXY" -f "$cfg" \
-		>>"$POD_TMP/haproxy.log" 2>&1 || pod_die "haproxy did not start: $(cat "$POD_TMP/haproxy.log")"
+		>>"$POD_TMP/haproxy.log" 2>&1 || fail "haproxy did not start: $(cat "$POD_TMP/haproxy.log")"
 	for i in $(seq 1 100); do
 		[ -S "$POD_TMP/proxy/stats.sock" ] && [ -s "$POD_TMP/proxy/haproxy.pid" ] && return 0
 		sleep 0.05
 	done
-	pod_die "haproxy stats socket missing"
+	fail "haproxy stats socket missing"
 }
 
 haproxy_stop() {
@@ -296,18 +286,6 @@ haproxy_stat() {
 		awk -F, -v px="$px" -v sv="$sv" -v f="$field" '
 			NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) col[$i] = i; next }
 			$1 == px && $2 == sv { print $(col[f]); exit }'
-}
-
-check() {
-	local desc=$1
-	shift
-	if "$@"; then
-		echo "PASS: $desc"
-		POD_PASSES=$((POD_PASSES + 1))
-	else
-		echo "FAIL: $desc"
-		POD_FAILS=$((POD_FAILS + 1))
-	fi
 }
 
 # field ANSWER KEY: the value of KEY=... in a listener's answer
@@ -336,39 +314,33 @@ expect() {
 		esac
 	done
 	if [ $ok -eq 1 ]; then
-		echo "PASS: $desc"
-		POD_PASSES=$((POD_PASSES + 1))
+		ok "$desc"
 	else
-		echo "FAIL: $desc"
+		not_ok "$desc"
 		echo "      wanted: $*"
 		echo "      got:    $ans"
-		POD_FAILS=$((POD_FAILS + 1))
 	fi
 }
 
 # expect_err DESC ANSWER ERR: ANSWER must be "ERR <ERR>"
 expect_err() {
 	if [ "$2" = "ERR $3" ]; then
-		echo "PASS: $1"
-		POD_PASSES=$((POD_PASSES + 1))
+		ok "$1"
 	else
-		echo "FAIL: $1"
+		not_ok "$1"
 		echo "      wanted: ERR $3"
 		echo "      got:    $2"
-		POD_FAILS=$((POD_FAILS + 1))
 	fi
 }
 
 pod_finish() {
-	echo "$POD_PASSES checks passed, $POD_FAILS failed"
-	if [ "$POD_FAILS" -ne 0 ]; then
+	if [ "$T_FAIL" -ne 0 ]; then
 		echo "--- meshinit log"; cat "$POD_TMP/meshinit.log" 2>/dev/null
 		echo "--- ruleset"; in_pod nft list ruleset 2>/dev/null
 		echo "--- haproxy log"; cat "$POD_TMP/haproxy.log" 2>/dev/null
 		echo "--- listener log"; cat "$POD_TMP/listen.log" 2>/dev/null
-		exit 1
 	fi
-	exit 0
+	finish
 }
 
 # haproxy_sessions PROXY: total sessions of a frontend or backend (0 if none)
@@ -384,10 +356,8 @@ haproxy_sessions() {
 # expect_count DESC GOT WANT
 expect_count() {
 	if [ "$2" = "$3" ]; then
-		echo "PASS: $1 ($2)"
-		POD_PASSES=$((POD_PASSES + 1))
+		ok "$1 ($2)"
 	else
-		echo "FAIL: $1 (got $2, wanted $3)"
-		POD_FAILS=$((POD_FAILS + 1))
+		not_ok "$1 (got $2, wanted $3)"
 	fi
 }

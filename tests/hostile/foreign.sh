@@ -16,9 +16,9 @@ if command -v iptables-nft > /dev/null; then
 	iptables-nft -t nat -A KUBE-LIKE -d 10.96.0.1/32 -p tcp --dport 443 -j DNAT --to-destination 10.1.0.9:6443 &&
 	iptables-nft -t nat -A PREROUTING -j KUBE-LIKE &&
 	iptables-nft -t mangle -A PREROUTING -m mark --mark 0x1337 -j ACCEPT ||
-		fail "iptables-nft setup"
+		not_ok "iptables-nft setup"
 else
-	skip "iptables-nft not installed: no iptables-nft rules in the mix"
+	skipped "iptables-nft not installed: no iptables-nft rules in the mix"
 fi
 cat > "$T/kube.nft" <<'NFT'
 table ip kube-proxy {
@@ -46,10 +46,10 @@ table ip kube-proxy {
 	}
 }
 NFT
-nft -f "$T/kube.nft" || fail "kube-proxy-like table setup"
-ip rule add fwmark 0x99 lookup 99 prio 1000 || fail "ip rule setup"
-ip route add 10.99.0.0/16 dev eth0 table 99 || fail "ip route setup"
-ip -6 rule add fwmark 0x99 lookup 99 prio 1000 || fail "ip -6 rule setup"
+nft -f "$T/kube.nft" || not_ok "kube-proxy-like table setup"
+ip rule add fwmark 0x99 lookup 99 prio 1000 || not_ok "ip rule setup"
+ip route add 10.99.0.0/16 dev eth0 table 99 || not_ok "ip route setup"
+ip -6 rule add fwmark 0x99 lookup 99 prio 1000 || not_ok "ip -6 rule setup"
 
 # foreign FILE: everything that is not meshinit's
 foreign() {
@@ -72,29 +72,29 @@ foreign() {
 }
 foreign "$T/ref"
 if command -v iptables-nft > /dev/null && ! grep -q 'KUBE-LIKE' "$T/ref"; then
-	fail "iptables-nft rules not in the reference"
+	not_ok "iptables-nft rules not in the reference"
 fi
 grep -q 'service-ips' "$T/ref" && grep -q 'lookup 99' "$T/ref" &&
-	grep -q '10.99.0.0/16' "$T/ref" || fail "foreign state not in place"
+	grep -q '10.99.0.0/16' "$T/ref" || not_ok "foreign state not in place"
 
 step() {
 	local what=$1; shift
 	if "$MESHINIT" "$@" > "$T/out" 2> "$T/err"; then :; else
 		rc=$?
-		[ "$what" = rejected ] || { fail "$what: exit $rc: $(tail -1 "$T/err")"; return; }
+		[ "$what" = rejected ] || { not_ok "$what: exit $rc: $(tail -1 "$T/err")"; return; }
 	fi
 	foreign "$T/now"
-	same "$T/ref" "$T/now" "$what: foreign state byte-identical"
+	expect_same "$T/ref" "$T/now" "$what: foreign state byte-identical"
 }
 step "install (default)" -b '*' -x 10.96.0.0/12
 step "rerun" -b '*' -x 10.96.0.0/12
 step "config change to TPROXY + IPv6" -m TPROXY -b '*' --ipv6 on -r 150 -t 153
 step "config change to TPROXY table 133" -m TPROXY -b '*' --ipv6 on
 ip rule | grep -q 'fwmark 0x539 lookup 133 proto 109' ||
-	fail "TPROXY rule of meshinit missing"
+	not_ok "TPROXY rule of meshinit missing"
 step rejected -m TPROXY -b '*' -t 1338
 step "back to REDIRECT" -b 80,443
-ip rule | grep -q 'proto 109' && fail "stale TPROXY rule after the change back"
+ip rule | grep -q 'proto 109' && not_ok "stale TPROXY rule after the change back"
 step cleanup cleanup
-nft list tables | grep -q 'inet meshinit' && fail "table inet meshinit after cleanup"
+nft list tables | grep -q 'inet meshinit' && not_ok "table inet meshinit after cleanup"
 finish

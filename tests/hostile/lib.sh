@@ -3,19 +3,13 @@
 # namespace (run.sh starts them under unshare -Urn).
 set -u
 MESHINIT=${MESHINIT:?MESHINIT unset}
-PASS=0 FAIL=0 SKIP=0
 SUITE=$(basename "$0" .sh)
+TEST_NAME=$SUITE
+# ok, not_ok, expect_same, skipped, finish, ...: the shared test vocabulary
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/testlib.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/mi-hostile-$SUITE.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
-pass() { PASS=$((PASS + 1)); echo "$SUITE: ok - $*"; }
-fail() { FAIL=$((FAIL + 1)); echo "$SUITE: FAIL - $*"; }
-skip() { SKIP=$((SKIP + 1)); echo "$SUITE: SKIP - $*"; }
-finish() {
-	echo "$SUITE: $PASS passed, $FAIL failed, $SKIP skipped"
-	[ "$FAIL" -eq 0 ]
-	exit
-}
 
 # snapshot FILE: everything a run could change, byte for byte
 snapshot() {
@@ -29,14 +23,6 @@ snapshot() {
 	} > "$1" 2>&1
 }
 
-# same A B WHAT: pass when the files are identical, else show a diff
-same() {
-	if cmp -s "$1" "$2"; then
-		pass "$3"
-	else
-		fail "$3"; diff -u "$1" "$2" | head -40
-	fi
-}
 
 # one_line FILE: stderr of a failed run is exactly one "error: " line
 one_line() {

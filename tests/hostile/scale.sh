@@ -18,35 +18,35 @@ for i in range(n4):
 for i in range(n6):
     print("fd00:%x::/64" % (2 * i))
 PY
-[ "$(wc -l < "$T/x.list")" -eq $((N4 + N6)) ] || fail "list generation"
+[ "$(wc -l < "$T/x.list")" -eq $((N4 + N6)) ] || not_ok "list generation"
 
 count4() { nft list set inet meshinit exclude-cidrs4 | grep -oE '10\.[0-9]+\.[0-9]+\.[0-9]+' | wc -l; }
 count6() { nft list set inet meshinit exclude-cidrs6 | grep -oE 'fd00:[0-9a-f:]*/64' | wc -l; }
 
 "$MESHINIT" -b '*' --ipv6 on -x "@$T/x.list" > "$T/out" 2> "$T/err"; rc=$?
 if [ $rc -eq 0 ] && ! grep -qi 'ENOBUFS\|No buffer space' "$T/err" "$T/out"; then
-	pass "install with $N4 + $N6 -x CIDRs: exit 0 ($(grep -o 'installed table.*' "$T/out"))"
+	ok "install with $N4 + $N6 -x CIDRs: exit 0 ($(grep -o 'installed table.*' "$T/out"))"
 else
-	fail "install: exit $rc: $(tail -2 "$T/err")"
+	not_ok "install: exit $rc: $(tail -2 "$T/err")"
 fi
-n=$(count4); [ "$n" -eq "$N4" ] && pass "exclude-cidrs4 holds all $n elements" ||
-	fail "exclude-cidrs4 holds $n elements, want $N4"
-n=$(count6); [ "$n" -eq "$N6" ] && pass "exclude-cidrs6 holds all $n elements" ||
-	fail "exclude-cidrs6 holds $n elements, want $N6"
+n=$(count4); [ "$n" -eq "$N4" ] && ok "exclude-cidrs4 holds all $n elements" ||
+	not_ok "exclude-cidrs4 holds $n elements, want $N4"
+n=$(count6); [ "$n" -eq "$N6" ] && ok "exclude-cidrs6 holds all $n elements" ||
+	not_ok "exclude-cidrs6 holds $n elements, want $N6"
 nft list set inet meshinit exclude-cidrs4 | grep -q '10\.1\.134\.158' &&
-	pass "a late element (10.1.134.158) is there" || fail "10.1.134.158 missing"
+	ok "a late element (10.1.134.158) is there" || not_ok "10.1.134.158 missing"
 "$MESHINIT" verify -b '*' --ipv6 on -x "@$T/x.list" > "$T/verify" 2>&1; rc=$?
-[ $rc -eq 0 ] && pass "verify: in sync" || fail "verify: exit $rc: $(tail -3 "$T/verify")"
+[ $rc -eq 0 ] && ok "verify: in sync" || not_ok "verify: exit $rc: $(tail -3 "$T/verify")"
 
 # rerun (replace 120k elements with 120k) and a change to a small config
 "$MESHINIT" -b '*' --ipv6 on -x "@$T/x.list" > /dev/null 2> "$T/err"; rc=$?
-[ $rc -eq 0 ] && [ "$(count4)" -eq "$N4" ] && pass "rerun: exit 0, same set" ||
-	fail "rerun: exit $rc $(tail -1 "$T/err")"
+[ $rc -eq 0 ] && [ "$(count4)" -eq "$N4" ] && ok "rerun: exit 0, same set" ||
+	not_ok "rerun: exit $rc $(tail -1 "$T/err")"
 ISTIO_SERVICE_EXCLUDE_CIDR="@$T/x.list" "$MESHINIT" -b '*' --ipv6 on > /dev/null 2> "$T/err"; rc=$?
-[ $rc -eq 0 ] && [ "$(count4)" -eq "$N4" ] && pass "the env value @FILE works too" ||
-	fail "env @FILE: exit $rc $(tail -1 "$T/err")"
+[ $rc -eq 0 ] && [ "$(count4)" -eq "$N4" ] && ok "the env value @FILE works too" ||
+	not_ok "env @FILE: exit $rc $(tail -1 "$T/err")"
 "$MESHINIT" -b '*' -x 10.0.0.0/8 > /dev/null 2>&1 && [ "$(count4)" -eq 1 ] &&
-	pass "back to one -x CIDR" || fail "shrinking to one CIDR"
+	ok "back to one -x CIDR" || not_ok "shrinking to one CIDR"
 "$MESHINIT" cleanup > /dev/null 2>&1 && ! nft list tables | grep -q meshinit &&
-	pass "cleanup" || fail "cleanup"
+	ok "cleanup" || not_ok "cleanup"
 finish

@@ -81,4 +81,4 @@ check(not any(("ip6" in json.dumps(r)) for r in rules), "IPv6 detected off: no i
 sys.exit(1 if errors else 0)
 PY
 ok "kernel ruleset matches the default Istio plan"
-done_ok
+finish

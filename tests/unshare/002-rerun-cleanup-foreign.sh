@@ -69,4 +69,4 @@ done
 ok "foreign tables byte-identical after install, rerun and cleanup"
 same "$T/r0" "$T/c2" "the ruleset after cleanup differs from the one before install"
 ok "after cleanup the whole ruleset is byte-identical to the one before install"
-done_ok
+finish

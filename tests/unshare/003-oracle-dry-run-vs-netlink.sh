@@ -136,4 +136,4 @@ set +f
 say "$passed identical, $failed different, $skipped skipped of $ncases configs"
 [ $failed = 0 ] || fail "$failed configs differ between --dry-run and the netlink batch"
 [ $passed -gt 0 ] || skip "every config was skipped"
-done_ok
+finish

@@ -47,4 +47,4 @@ in_ns 'MESHINIT_FAULT_INJECT=sometimes "$MESHINIT" --ipv6 off >/dev/null 2>"$T/e
 [ "$(cat "$T/rc")" = 1 ] && grep -q MESHINIT_FAULT_INJECT "$T/err" ||
 	fail "MESHINIT_FAULT_INJECT=sometimes: exit $(cat "$T/rc"), $(cat "$T/err")"
 ok "MESHINIT_FAULT_INJECT=sometimes is refused with exit 1"
-done_ok
+finish

@@ -36,4 +36,4 @@ for state in fresh previous; do
 	same "$T/before" "$T/after3" "$state: --check --cleanup-only removed something"
 	ok "$state: --check --cleanup-only exits 0 and removes nothing"
 done
-done_ok
+finish

@@ -14,14 +14,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/mi-unshare.XXXXXX")
 export T
 trap 'rm -rf "$T"' EXIT
 
-TEST_NAME=$(basename "$0" .sh)
-CHECKS=0
-
-say() { printf '%s: %s\n' "$TEST_NAME" "$*"; }
-fail() { printf '%s: FAIL: %s\n' "$TEST_NAME" "$*" >&2; exit 1; }
-skip() { printf '%s: SKIP: %s\n' "$TEST_NAME" "$*"; exit 77; }
-ok() { CHECKS=$((CHECKS + 1)); printf '%s: ok - %s\n' "$TEST_NAME" "$*"; }
-done_ok() { say "all $CHECKS checks passed"; exit 0; }
+# ok, fail, skip, same, finish, ...: the shared test vocabulary
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/testlib.sh"
 
 command -v unshare >/dev/null || skip "unshare not installed"
 command -v nft >/dev/null || skip "nft not installed"
@@ -55,12 +49,4 @@ d["nftables"] = [strip(x) for x in d["nftables"] if "metainfo" not in x]
 json.dump(d, sys.stdout, indent=1, sort_keys=True)
 print()
 ' "$1"
-}
-
-# same FILE1 FILE2 WHAT: require identical files, show a diff otherwise.
-same() {
-	if ! cmp -s "$1" "$2"; then
-		diff -u "$1" "$2" | head -60 >&2 || true
-		fail "$3"
-	fi
 }
