@@ -21,6 +21,15 @@
 #define mi_xrealloc(p, n) mi_xrealloc_at((p), (n), __FILE__, __LINE__)
 #define mi_xstrdup(s) mi_xstrdup_at((s), __FILE__, __LINE__)
 
+/*
+ * mi_xnn - the same for any other allocator (libnftnl's nftnl_*_alloc,
+ * mnl_nlmsg_batch_start, ...): @p itself, or exit MI_EXIT_NOMEM when it
+ * is NULL. This is the one out-of-memory convention: no abort(), no
+ * unchecked allocation.
+ */
+#define mi_xnn(p) ((__typeof__(p))mi_xnn_at((p), __FILE__, __LINE__))
+
+void *mi_xnn_at(void *p, const char *file, int line);
 void *mi_xmalloc_at(size_t n, const char *file, int line);
 void *mi_xcalloc_at(size_t n, size_t m, const char *file, int line);
 void *mi_xrealloc_at(void *p, size_t n, const char *file, int line);

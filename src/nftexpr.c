@@ -9,9 +9,17 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 
+#include "util.h"
+
+/* A new expression of kind @name; out of memory is fatal (util.h). */
+static struct nftnl_expr *expr_new(const char *name)
+{
+	return mi_xnn(nftnl_expr_alloc(name));
+}
+
 void mi_expr_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+	struct nftnl_expr *e = expr_new("meta");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
@@ -20,7 +28,7 @@ void mi_expr_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 
 void mi_expr_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+	struct nftnl_expr *e = expr_new("meta");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
@@ -29,7 +37,7 @@ void mi_expr_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
 
 void mi_expr_ct(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	struct nftnl_expr *e = expr_new("ct");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
@@ -38,7 +46,7 @@ void mi_expr_ct(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 
 void mi_expr_ct_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	struct nftnl_expr *e = expr_new("ct");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
@@ -48,7 +56,7 @@ void mi_expr_ct_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
 void mi_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
 			uint32_t len, uint32_t dreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+	struct nftnl_expr *e = expr_new("payload");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
@@ -60,7 +68,7 @@ void mi_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
 void mi_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
 		    uint32_t len)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+	struct nftnl_expr *e = expr_new("cmp");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
@@ -70,7 +78,7 @@ void mi_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
 
 void mi_expr_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	struct nftnl_expr *e = expr_new("bitwise");
 	uint8_t xor[16] = { 0 };
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
@@ -83,7 +91,7 @@ void mi_expr_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len)
 
 void mi_expr_byteorder_hton(struct nftnl_rule *r, uint32_t len)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("byteorder");
+	struct nftnl_expr *e = expr_new("byteorder");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
@@ -96,7 +104,7 @@ void mi_expr_byteorder_hton(struct nftnl_rule *r, uint32_t len)
 void mi_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t set_id,
 		    bool neg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+	struct nftnl_expr *e = expr_new("lookup");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
@@ -108,7 +116,7 @@ void mi_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t set_id,
 
 void mi_expr_immediate(struct nftnl_rule *r, const void *data, uint32_t len)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	struct nftnl_expr *e = expr_new("immediate");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
 	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
@@ -117,7 +125,7 @@ void mi_expr_immediate(struct nftnl_rule *r, const void *data, uint32_t len)
 
 void mi_expr_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	struct nftnl_expr *e = expr_new("immediate");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
@@ -128,12 +136,12 @@ void mi_expr_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 
 void mi_expr_counter(struct nftnl_rule *r)
 {
-	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
+	nftnl_rule_add_expr(r, expr_new("counter"));
 }
 
 void mi_expr_redir(struct nftnl_rule *r)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("redir");
+	struct nftnl_expr *e = expr_new("redir");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS,
@@ -143,7 +151,7 @@ void mi_expr_redir(struct nftnl_rule *r)
 
 void mi_expr_tproxy(struct nftnl_rule *r, uint32_t family)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("tproxy");
+	struct nftnl_expr *e = expr_new("tproxy");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_FAMILY, family);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_REG_PORT, NFT_REG_1);

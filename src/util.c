@@ -8,10 +8,17 @@
 
 #include "err.h"
 
-static void oom(const char *file, int line)
+static void __attribute__((noreturn)) oom(const char *file, int line)
 {
 	fprintf(stderr, "error: out of memory at %s:%d\n", file, line);
 	exit(MI_EXIT_NOMEM);
+}
+
+void *mi_xnn_at(void *p, const char *file, int line)
+{
+	if (!p)
+		oom(file, line);
+	return p;
 }
 
 void *mi_xmalloc_at(size_t n, const char *file, int line)
