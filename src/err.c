@@ -5,13 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static MI_PRINTF(4, 0) int err_vset(struct mi_err *err, int exit_code,
-				     int code, const char *fmt, va_list ap)
+static MI_PRINTF(5, 0) int err_vset(struct mi_err *err, int exit_code,
+				     enum mi_err_src src, int code,
+				     const char *fmt, va_list ap)
 {
 	if (!err || err->code)
 		return code;
 	err->code = code ? code : -1;
 	err->exit = exit_code;
+	err->src = src;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	return code;
 }
@@ -21,7 +23,7 @@ int mi_err_set(struct mi_err *err, int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_vset(err, MI_EXIT_FAILURE, code, fmt, ap);
+	err_vset(err, MI_EXIT_FAILURE, MI_ERR_SRC_NONE, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -32,7 +34,18 @@ int mi_err_setx(struct mi_err *err, int exit_code, int code,
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_vset(err, exit_code, code, fmt, ap);
+	err_vset(err, exit_code, MI_ERR_SRC_NONE, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int mi_err_set_src(struct mi_err *err, int exit_code, enum mi_err_src src,
+		   int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(err, exit_code, src, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
