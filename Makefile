@@ -25,6 +25,10 @@ BASE_CFLAGS = -std=gnu11 $(WARN) -Iinclude -DMI_VERSION='"$(VERSION)"' $(LIB_VER
 OPT_CFLAGS ?= -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
+# Test hooks (MESHINIT_FAULT_INJECT, MESHINIT_TEST_*) exist only in the
+# test builds: $(BUILD)/meshinit-test, the sanitizer build and the unit
+# tests. The shipped ./meshinit has none of them.
+TEST_HOOKS := -DMI_TEST_HOOKS
 
 # src/cni*.c and src/kube*.c are the CNI plugin's own modules (mk/cni.mk):
 # they link libcurl, json-c and libyaml, which meshinit must not.
@@ -44,10 +48,15 @@ all: meshinit
 meshinit: $(SRCS) $(HDRS) Makefile
 	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $(SRCS) $(PKG_LIBS)
 
-# Sanitizer build of the same program, used by the tests.
+# The release program with the test hooks, for tests that need them.
+$(BUILD)/meshinit-test: $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(TEST_HOOKS) -o $@ $(SRCS) $(PKG_LIBS)
+
+# Sanitizer build of the same program (with the test hooks), for the tests.
 $(BUILD)/meshinit-san: $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(BUILD)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -o $@ $(SRCS) $(PKG_LIBS)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(TEST_HOOKS) -o $@ $(SRCS) $(PKG_LIBS)
 
 # Install missing Debian packages (needs root; a no-op when all are there).
 deps:
@@ -67,7 +76,7 @@ check: deps meshinit
 # Static analysis (gcc -fanalyzer), one file at a time.
 analyze:
 	@for f in $(SRCS); do \
-		$(CC) $(BASE_CFLAGS) -O1 -fanalyzer -c -o /dev/null $$f || exit 1; \
+		$(CC) $(BASE_CFLAGS) $(TEST_HOOKS) -O1 -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done; echo "analyze: no finding"
 
 clean:

@@ -101,7 +101,7 @@ struct mi_config {
 	bool run_validation;
 	uint64_t probe_timeout_ms;
 
-	/* tests only: MESHINIT_FAULT_INJECT=first|middle|last */
+	/* test builds only (MI_TEST_HOOKS): MESHINIT_FAULT_INJECT; else 0 */
 	unsigned int fault_inject;	/* enum mi_emit_flags fault bit, or 0 */
 
 	/* logging */

@@ -6,7 +6,7 @@
 
 DEB_PKGS += nftables util-linux python3 iproute2
 
-check-debug: meshinit
-	@MESHINIT=$(abspath meshinit) netns-tests/run-all.sh '3???'
+check-debug: meshinit $(BUILD)/meshinit-test
+	@MESHINIT=$(abspath meshinit) MESHINIT_TEST=$(abspath $(BUILD)/meshinit-test) netns-tests/run-all.sh '3???'
 
 .PHONY: check-debug

@@ -5,7 +5,7 @@
 DEB_PKGS += haproxy socat util-linux python3 iproute2 nftables iputils-ping procps
 CHECK_TARGETS += check-netns
 
-check-netns: meshinit
-	@MESHINIT=$(abspath meshinit) netns-tests/run-all.sh
+check-netns: meshinit $(BUILD)/meshinit-test
+	@MESHINIT=$(abspath meshinit) MESHINIT_TEST=$(abspath $(BUILD)/meshinit-test) netns-tests/run-all.sh
 
 .PHONY: check-netns

@@ -4,13 +4,13 @@
 #   make check-valgrind   install/rerun/cleanup/dry-run under valgrind
 #   make update-golden    rewrite tests/golden/*.nft from the current printer
 
-DEB_PKGS += valgrind util-linux
+DEB_PKGS += valgrind util-linux binutils
 CHECK_TARGETS += check-unit check-unshare check-valgrind
 
 UNIT_SRCS := $(wildcard tests/test-*.c)
 UNIT_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 UNIT_OBJS := $(patsubst src/%.c,$(BUILD)/tests/obj/%.o,$(LIB_SRCS))
-UNIT_CFLAGS = $(BASE_CFLAGS) $(SAN_CFLAGS) -Itests
+UNIT_CFLAGS = $(BASE_CFLAGS) $(SAN_CFLAGS) $(TEST_HOOKS) -Itests
 # LeakSanitizer works for the unit tests (no namespaces involved)
 UNIT_ASAN_OPTIONS := detect_leaks=1:abort_on_error=0
 UNIT_UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
@@ -49,13 +49,13 @@ update-golden: $(BUILD)/tests/test-print
 # Every script runs its steps in fresh user+network namespaces
 # (unshare -Urn). LeakSanitizer works there too (checked), so leaks fail
 # these runs as well; check-valgrind covers the non-sanitizer build.
-check-unshare: $(BUILD)/meshinit-san
-	@MESHINIT=$(abspath $(BUILD)/meshinit-san) \
+check-unshare: $(BUILD)/meshinit-san meshinit
+	@MESHINIT=$(abspath $(BUILD)/meshinit-san) MESHINIT_RELEASE=$(abspath meshinit) \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=$(UNIT_UBSAN_OPTIONS) \
 		tests/unshare/run-all.sh
 
-check-valgrind: meshinit
-	@MESHINIT=$(abspath meshinit) tests/valgrind.sh
+check-valgrind: meshinit $(BUILD)/meshinit-test
+	@MESHINIT=$(abspath meshinit) MESHINIT_TEST=$(abspath $(BUILD)/meshinit-test) tests/valgrind.sh
 
 .SECONDARY: $(UNIT_OBJS)
 .PHONY: check-unit check-unshare check-valgrind update-golden

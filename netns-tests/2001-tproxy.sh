@@ -79,7 +79,7 @@ snapshot() {
 }
 meshinit_pod --cleanup-only || fail "cleanup failed"
 before=$(snapshot)
-MESHINIT_FAULT_INJECT=last meshinit_pod "${ARGS[@]}"
+MESHINIT_FAULT_INJECT=last meshinit_test_pod "${ARGS[@]}"
 check "a rejected TPROXY install exits 1" test $? = 1
 after=$(snapshot)
 check "a rejected TPROXY install leaves rules, routes, addresses as before" \
@@ -88,7 +88,7 @@ check "a rejected TPROXY install leaves rules, routes, addresses as before" \
 # and an existing, different install survives a rejected replacement whole
 meshinit_pod "${ARGS[@]}" || fail "reinstall failed"
 before=$(snapshot)
-MESHINIT_FAULT_INJECT=middle meshinit_pod istio-iptables -m TPROXY -b 80 -t 1400 -r 140 --ipv6 on
+MESHINIT_FAULT_INJECT=middle meshinit_test_pod istio-iptables -m TPROXY -b 80 -t 1400 -r 140 --ipv6 on
 check "a rejected replacement exits 1" test $? = 1
 after=$(snapshot)
 check "a rejected replacement leaves the previous install byte-identical" \

@@ -5,6 +5,9 @@
 # Not root: print one skip line and succeed.
 dir=$(cd "$(dirname "$0")" && pwd)
 export MESHINIT=${MESHINIT:-./meshinit}
+# the same program with the test hooks (MESHINIT_FAULT_INJECT, ...), for
+# the steps that need them; the release ./meshinit has none
+export MESHINIT_TEST=${MESHINIT_TEST:-$dir/../build/meshinit-test}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP check-netns: needs root (real network namespaces, HAProxy)"

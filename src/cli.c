@@ -928,7 +928,8 @@ static int conv_exclusions(struct conv *c, struct mi_config *cfg)
 	return each_item(c, O_EXCLUDE_UID_PORTS, ';', uidport_entry, cfg);
 }
 
-/* Test-only fault injection; see MI_EMIT_FAULT_* in include/emit.h. */
+#ifdef MI_TEST_HOOKS
+/* Test builds only: fault injection; see MI_EMIT_FAULT_* in include/emit.h. */
 static int conv_fault(struct conv *c, struct mi_config *cfg, char *const envp[])
 {
 	static const char *const name = "MESHINIT_FAULT_INJECT";
@@ -947,6 +948,15 @@ static int conv_fault(struct conv *c, struct mi_config *cfg, char *const envp[])
 	return mi_err_set(c->err, -EINVAL, "invalid env %s \"%s\": is not first, middle or last",
 			  name, msg_value(v, 160, vbuf));
 }
+#else
+static int conv_fault(struct conv *c, struct mi_config *cfg, char *const envp[])
+{
+	(void)c;
+	(void)cfg;
+	(void)envp;
+	return 0;
+}
+#endif
 
 static int conv_misc(struct conv *c, struct mi_config *cfg)
 {

@@ -593,6 +593,7 @@ static void emit_rule(struct mi_batch *b, enum mi_chain_id c, size_t idx,
 	msg_end(b);
 }
 
+#ifdef MI_TEST_HOOKS
 static void emit_fault(struct mi_batch *b)
 {
 	static const struct mi_rule bogus = {
@@ -612,6 +613,13 @@ static void emit_fault(struct mi_batch *b)
 	nftnl_rule_free(r);
 	msg_end(b);
 }
+#else
+/* release build: no fault injection (the flags are never set) */
+static void emit_fault(struct mi_batch *b)
+{
+	(void)b;
+}
+#endif
 
 void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
 	     struct mi_batch *b)

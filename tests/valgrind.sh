@@ -6,12 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MESHINIT=${MESHINIT:-$PWD/meshinit}
+# the fault-injection step needs the test hooks: the test build
+MESHINIT_TEST=${MESHINIT_TEST:-$PWD/build/meshinit-test}
+[ -x "$MESHINIT_TEST" ] ||
+	{ echo "valgrind: no test build $MESHINIT_TEST"; exit 1; }
 command -v valgrind >/dev/null || { echo "valgrind: SKIP: valgrind not installed"; exit 77; }
 unshare -Urn true 2>/dev/null || { echo "valgrind: SKIP: no unshare -Urn"; exit 77; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/mi-valgrind.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 printf 'nameserver 127.0.0.53\nnameserver ::127.0.0.53\n' >"$T/resolv.conf"
-export MESHINIT T
+export MESHINIT MESHINIT_TEST T
 VG="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99 --num-callers=40 --suppressions=$PWD/tests/valgrind.supp"
 export VG
 unshare -Urn bash -c '
@@ -19,9 +23,9 @@ set -u
 ip link set lo up
 pass=0 fail=0
 step() {
-	local want=$1 name=$2
+	local want=$1 name=$2 bin=${BIN:-$MESHINIT}
 	shift 2
-	$VG --log-file="$T/vg.$name" "$MESHINIT" "$@" >"$T/out.$name" 2>&1
+	$VG --log-file="$T/vg.$name" "$bin" "$@" >"$T/out.$name" 2>&1
 	local rc=$?
 	if [ $rc = "$want" ] && ! [ -s "$T/vg.$name" ]; then
 		echo "ok - $name (exit $rc, valgrind clean)"
@@ -44,7 +48,7 @@ step 0 cleanup --cleanup-only
 step 0 cleanup-again cleanup
 step 0 dry-run --dry-run $A
 export MESHINIT_FAULT_INJECT=middle
-step 1 rejected-batch $A
+BIN=$MESHINIT_TEST step 1 rejected-batch $A
 unset MESHINIT_FAULT_INJECT
 step 1 bad-value -p 0
 step 255 bad-flag --no-such-flag

@@ -95,6 +95,9 @@ pod_init() {
 	[ -x "$PY" ] || skip "no $PY"
 	[ -x "$MESHINIT" ] || fail "no meshinit binary at $MESHINIT"
 	MESHINIT=$(cd "$(dirname "$MESHINIT")" && pwd)/$(basename "$MESHINIT")
+	if [ -n "${MESHINIT_TEST:-}" ] && [ -x "$MESHINIT_TEST" ]; then
+		MESHINIT_TEST=$(cd "$(dirname "$MESHINIT_TEST")" && pwd)/$(basename "$MESHINIT_TEST")
+	fi
 	# short names: the veth names derive from the pid
 	POD_NS="mi-nt-$suite-$$-pod"
 	PEER_NS="mi-nt-$suite-$$-peer"
@@ -208,6 +211,13 @@ client_peer() {
 
 meshinit_pod() {
 	in_pod "$MESHINIT" "$@" >>"$POD_TMP/meshinit.log" 2>&1
+}
+
+# meshinit_test_pod ARGS...: as meshinit_pod, with the test build
+# ($MESHINIT_TEST: the test hooks are not in the release binary)
+meshinit_test_pod() {
+	[ -x "${MESHINIT_TEST:-}" ] || pod_die "no test build at ${MESHINIT_TEST:-} (make build/meshinit-test)"
+	in_pod "$MESHINIT_TEST" "$@" >>"$POD_TMP/meshinit.log" 2>&1
 }
 
 # HAProxy as uid/gid 1337: outbound on 15001 to the original destination
