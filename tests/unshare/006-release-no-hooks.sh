@@ -40,4 +40,4 @@ echo $? >"$T/rc2"
 [ "$(cat "$T/rc2")" = 1 ] || fail "test build with MESHINIT_FAULT_INJECT=first: exit $(cat "$T/rc2"), want 1"
 grep -q "^@after-narrow" "$T/caps2" || fail "the test build wrote no capability snapshot"
 ok "test build: the fault is injected (exit 1) and the caps snapshot written"
-done_ok
+finish
