@@ -216,7 +216,7 @@ meshinit_pod() {
 # meshinit_test_pod ARGS...: as meshinit_pod, with the test build
 # ($MESHINIT_TEST: the test hooks are not in the release binary)
 meshinit_test_pod() {
-	[ -x "${MESHINIT_TEST:-}" ] || pod_die "no test build at ${MESHINIT_TEST:-} (make build/meshinit-test)"
+	[ -x "${MESHINIT_TEST:-}" ] || fail "no test build at ${MESHINIT_TEST:-} (make build/meshinit-test)"
 	in_pod "$MESHINIT_TEST" "$@" >>"$POD_TMP/meshinit.log" 2>&1
 }
 
