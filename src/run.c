@@ -177,9 +177,12 @@ int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
 void mi_run_log_warnings(const struct mi_log *log, unsigned int warn)
 {
 	if (warn & MI_WARN_NO_DNS_SERVERS)
-		mi_warn(log, "REDIRECT_DNS is set, but CAPTURE_ALL_DNS is false, and no DNS servers provided. DNS capture disabled.");
+		mi_warn(log, "REDIRECT_DNS is set, but CAPTURE_ALL_DNS is "
+			"false, and no DNS servers provided. DNS capture "
+			"disabled.");
 	if (warn & MI_WARN_NO_ADDRESS)
-		mi_warn(log, "no non-loopback address found in this namespace; IPv6 rules are off");
+		mi_warn(log, "no non-loopback address found in this "
+			"namespace; IPv6 rules are off");
 }
 
 int mi_run_apply(struct mi_config *cfg, const struct mi_log *log, FILE *out,
