@@ -8,26 +8,8 @@
 
 #include "plan.h"
 
-struct nftnl_batch;
-
-/* What a netlink message of the batch stands for, for error reports. */
-struct mi_seqmap {
-	uint32_t seq;
-	char what[120];
-};
-
-/*
- * A serialised nf_tables transaction: BATCH_BEGIN, removal of our old
- * table, the new objects, BATCH_END (omitted for a check-only batch, so
- * the kernel validates everything and then aborts).
- */
-struct mi_batch {
-	struct nftnl_batch *b;
-	uint32_t seq;		/* next sequence number */
-	size_t nmsg;		/* messages between BEGIN and END */
-	struct mi_seqmap *map;
-	size_t nmap, capmap;
-};
+struct mi_batch;
+struct nftnl_rule;
 
 enum mi_emit_flags {
 	MI_EMIT_CHECK_ONLY = (1 << 0),	/* leave out BATCH_END */
@@ -43,16 +25,21 @@ enum mi_emit_flags {
 };
 
 /*
- * mi_emit - serialise @plan (ignored with MI_EMIT_CLEANUP) into @batch,
- * whose sequence numbers start at @seq0. libnftnl objects are built,
- * serialised and freed here; nothing touches a socket.
+ * mi_emit - serialise @plan (ignored with MI_EMIT_CLEANUP) into a new
+ * batch (batch.h), whose sequence numbers start at @seq0: removal of our
+ * old table, the new objects, BATCH_END unless MI_EMIT_CHECK_ONLY.
+ * libnftnl objects are built, serialised and freed here; nothing
+ * touches a socket. The caller frees the batch (mi_batch_free).
  */
-void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
-	     struct mi_batch *batch);
+struct mi_batch *mi_emit(const struct mi_plan *plan, unsigned int flags,
+			 uint32_t seq0);
 
-void mi_batch_release(struct mi_batch *batch);
-
-/* Description of the message with sequence number @seq, or NULL. */
-const char *mi_batch_what(const struct mi_batch *batch, uint32_t seq);
+/*
+ * mi_emit_matches - append the expressions of matches @m[0..@n) to @r,
+ * exactly as the emitter encodes them in its rules (protocol
+ * dependencies once per call, as nft does). trace builds its filter
+ * rules with it.
+ */
+void mi_emit_matches(struct nftnl_rule *r, const struct mi_match *m, size_t n);
 
 #endif

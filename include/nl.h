@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emit.h"
 #include "err.h"
 
+struct mi_batch;
 struct mnl_socket;
 
 /*
@@ -21,11 +21,13 @@ void mi_nl_close(struct mnl_socket *nl);
 
 /*
  * mi_nl_commit - send @batch in one sendmsg() and collect every reply.
- * The kernel applies all of it or nothing. Each error is reported in
- * @err against the batch item it belongs to, with the kernel's extended
- * ack text when there is one. Returns 0 or the first -errno.
+ * The kernel applies all of it or nothing. Every error the kernel
+ * reports is recorded in @batch against its message (with the
+ * extended-ack text when there is one; see mi_batch_hint_error) and
+ * all of them are reported in @err (mi_batch_report). Returns 0 or the
+ * first -errno.
  */
-int mi_nl_commit(struct mnl_socket *nl, const struct mi_batch *batch,
+int mi_nl_commit(struct mnl_socket *nl, struct mi_batch *batch,
 		 struct mi_err *err);
 
 /*

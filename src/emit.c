@@ -2,9 +2,7 @@
 #include "emit.h"
 
 #include <arpa/inet.h>
-#include <assert.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +11,6 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include <libmnl/libmnl.h>
-#include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -21,14 +18,10 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "batch.h"
 #include "nftexpr.h"
 #include "util.h"
 
-/*
- * Batch pages of 256 KiB: every message must fit in one page, and the
- * largest we build (a chunk of IPv6 interval elements) stays well below.
- */
-#define BATCH_PAGE_SIZE (256 * 1024)
 /*
  * The element list is one netlink attribute, whose length is 16 bits:
  * at most 64 bytes per element (an IPv6 interval: start and end keys)
@@ -36,103 +29,13 @@
  * and the kernel rejected the set ("bytes leftover after parsing").
  */
 #define ELEMS_PER_MSG 512
-/*
- * A message is built past the page's tail before nftnl_batch_update()
- * moves it to a new page, so the overrun room must hold the largest
- * message (ELEMS_PER_MSG elements: 32 KiB). With only
- * MNL_SOCKET_BUFFER_SIZE of room, 100,000 -x CIDRs overflowed the heap
- * (SIGSEGV).
- */
-#define BATCH_OVERRUN (128 * 1024)
-
-/* ---- message bookkeeping ---------------------------------------------- */
-
-static uint32_t msg_begin(struct mi_batch *b, const char *fmt, ...)
-	MI_PRINTF(2, 3);
-
-static uint32_t msg_begin(struct mi_batch *b, const char *fmt, ...)
-{
-	struct mi_seqmap *m;
-	va_list ap;
-
-	mi_grow((void **)&b->map, &b->capmap, b->nmap + 1, sizeof(*b->map));
-	m = &b->map[b->nmap++];
-	m->seq = b->seq;
-	va_start(ap, fmt);
-	vsnprintf(m->what, sizeof(m->what), fmt, ap);
-	va_end(ap);
-	b->nmsg++;
-	return b->seq++;
-}
-
-/*
- * Room to zero for one message: a table, chain, set or rule message is
- * far below MSG_ROOM; a chunk of set elements takes at most
- * ELEM_ROOM bytes per element (an IPv6 interval's start and end keys).
- */
-#define MSG_ROOM 4096
-#define ELEM_ROOM 64
-
-static struct nlmsghdr *msg_hdr(struct mi_batch *b, uint16_t type,
-				uint16_t flags, uint32_t seq, size_t room)
-{
-	/*
-	 * The batch page is malloc'd and libmnl 1.0.4 leaves attribute
-	 * padding unwritten: zero the room this message can use (a page
-	 * always has BATCH_OVERRUN bytes of space after its tail) so no
-	 * uninitialised byte goes to the kernel. Zeroing the whole overrun
-	 * for every message cost more than building the batch.
-	 */
-	memset(nftnl_batch_buffer(b->b), 0, room < BATCH_OVERRUN ? room : BATCH_OVERRUN);
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type,
-				     NFPROTO_INET, flags | NLM_F_ACK, seq);
-}
-
-static void msg_end(struct mi_batch *b)
-{
-	if (nftnl_batch_update(b->b) < 0)
-		abort(); /* only on allocation failure */
-}
-
-const char *mi_batch_what(const struct mi_batch *batch, uint32_t seq)
-{
-	size_t i;
-
-	for (i = 0; i < batch->nmap; i++)
-		if (batch->map[i].seq == seq)
-			return batch->map[i].what;
-	return NULL;
-}
-
-void mi_batch_release(struct mi_batch *batch)
-{
-	if (batch->b)
-		nftnl_batch_free(batch->b);
-	free(batch->map);
-	memset(batch, 0, sizeof(*batch));
-}
 
 /* ---- tables and chains ------------------------------------------------ */
-
-static void emit_table(struct mi_batch *b, uint16_t type, const char *name,
-		       const char *what)
-{
-	struct nftnl_table *t = nftnl_table_alloc();
-	uint32_t seq = msg_begin(b, "%s table inet %s", what, name);
-
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	nftnl_table_nlmsg_build_payload(
-		msg_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, seq, MSG_ROOM), t);
-	nftnl_table_free(t);
-	msg_end(b);
-}
 
 static void emit_chain(struct mi_batch *b, enum mi_chain_id id)
 {
 	const struct mi_chain_info *ci = mi_chain_info(id);
-	struct nftnl_chain *c = nftnl_chain_alloc();
-	uint32_t seq = msg_begin(b, "chain %s", ci->name);
+	struct nftnl_chain *c = mi_xnn(nftnl_chain_alloc());
 
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, MI_TABLE_NAME);
@@ -142,10 +45,8 @@ static void emit_chain(struct mi_batch *b, enum mi_chain_id id)
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, ci->prio);
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, ci->type);
 	}
-	nftnl_chain_nlmsg_build_payload(
-		msg_hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, seq, MSG_ROOM), c);
+	mi_batch_chain(b, c, "chain %s", ci->name);
 	nftnl_chain_free(c);
-	msg_end(b);
 }
 
 /* ---- sets --------------------------------------------------------------- */
@@ -228,7 +129,7 @@ static bool key_inc(uint8_t *key, uint32_t len)
 static void add_elem(struct nftnl_set *s, const uint8_t *key, uint32_t len,
 		     const uint8_t *key_end, uint32_t flags)
 {
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	struct nftnl_set_elem *e = mi_xnn(nftnl_set_elem_alloc());
 
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
 	if (key_end)
@@ -240,7 +141,7 @@ static void add_elem(struct nftnl_set *s, const uint8_t *key, uint32_t len,
 
 static struct nftnl_set *set_alloc(enum mi_set_id id)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set *s = mi_xnn(nftnl_set_alloc());
 
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, MI_TABLE_NAME);
@@ -252,13 +153,9 @@ static struct nftnl_set *set_alloc(enum mi_set_id id)
 static void flush_elems(struct mi_batch *b, enum mi_set_id id,
 			struct nftnl_set **s, size_t from, size_t to)
 {
-	uint32_t seq = msg_begin(b, "elements %zu-%zu of set %s", from + 1, to,
-				 mi_set_info(id)->name);
-
-	nftnl_set_elems_nlmsg_build_payload(
-		msg_hdr(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, seq,
-			MSG_ROOM + (to - from) * 2 * ELEM_ROOM), *s);
-	msg_end(b);
+	/* an interval takes up to two elements */
+	mi_batch_elems(b, *s, (to - from) * 2, "elements %zu-%zu of set %s",
+		       from + 1, to, mi_set_info(id)->name);
 	nftnl_set_free(*s);
 	*s = set_alloc(id);
 }
@@ -310,10 +207,9 @@ static void set_byteorder(struct nftnl_set *s, const struct mi_set_info *si)
 {
 	bool host = si->type == MI_ST_IFNAME ||
 		    (host_order(si->type) && !si->interval);
-	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	struct nftnl_udata_buf *u =
+		mi_xnn(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
 
-	if (!u)
-		abort();
 	nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, host ? 1 : 2);
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
 			   nftnl_udata_buf_len(u));
@@ -326,7 +222,6 @@ static void emit_set(struct mi_batch *b, const struct mi_plan *plan,
 	const struct mi_set_info *si = mi_set_info(id);
 	struct nftnl_set *s = set_alloc(id);
 	uint32_t flags = si->interval ? NFT_SET_INTERVAL : 0;
-	uint32_t seq = msg_begin(b, "set %s (%s)", si->name, si->what);
 
 	if (si->type == MI_ST_UID_PORT) {
 		static const uint8_t fields[] = { 4, 2 };
@@ -339,10 +234,8 @@ static void emit_set(struct mi_batch *b, const struct mi_plan *plan,
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type(si->type));
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len(si->type));
-	nftnl_set_nlmsg_build_payload(
-		msg_hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE, seq, MSG_ROOM), s);
+	mi_batch_set(b, s, "set %s (%s)", si->name, si->what);
 	nftnl_set_free(s);
-	msg_end(b);
 	emit_elems(b, plan, id);
 }
 
@@ -547,14 +440,43 @@ static void emit_stmt(struct nftnl_rule *r, const struct mi_stmt *s)
 
 static void set_comment(struct nftnl_rule *r, const char *why)
 {
-	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	struct nftnl_udata_buf *u =
+		mi_xnn(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
 
-	if (!u)
-		abort();
 	nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, why);
 	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
 			    nftnl_udata_buf_len(u));
 	nftnl_udata_buf_free(u);
+}
+
+static enum mi_batch_hint rule_hint(const struct mi_rule *mr)
+{
+	unsigned int i;
+
+	for (i = 0; i < mr->ns; i++)
+		if (mr->s[i].kind == MI_S_TPROXY4 ||
+		    mr->s[i].kind == MI_S_TPROXY6)
+			return MI_HINT_TPROXY;
+	return MI_HINT_NONE;
+}
+
+static struct nftnl_rule *rule_alloc(const char *chain)
+{
+	struct nftnl_rule *r = mi_xnn(nftnl_rule_alloc());
+
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, MI_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	return r;
+}
+
+void mi_emit_matches(struct nftnl_rule *r, const struct mi_match *m, size_t n)
+{
+	struct deps d = { 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		emit_match(r, &d, &m[i]);
 }
 
 static void emit_rule(struct mi_batch *b, enum mi_chain_id c, size_t idx,
@@ -565,18 +487,10 @@ static void emit_rule(struct mi_batch *b, enum mi_chain_id c, size_t idx,
 		[MI_VERDICT_DROP] = NF_DROP,	  [MI_VERDICT_JUMP] = NFT_JUMP,
 	};
 	const char *chain = mi_chain_info(c)->name;
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct deps d = { 0 };
-	uint32_t seq;
+	struct nftnl_rule *r = rule_alloc(chain);
 	unsigned int i;
 
-	seq = msg_begin(b, "rule %zu of chain %s (%s)", idx + 1, chain,
-			mr->why ? mr->why : "-");
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, MI_TABLE_NAME);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	for (i = 0; i < mr->nm; i++)
-		emit_match(r, &d, &mr->m[i]);
+	mi_emit_matches(r, mr->m, mr->nm);
 	mi_expr_counter(r);
 	for (i = 0; i < mr->ns; i++)
 		emit_stmt(r, &mr->s[i]);
@@ -586,32 +500,20 @@ static void emit_rule(struct mi_batch *b, enum mi_chain_id c, size_t idx,
 				    mi_chain_info(mr->target)->name : NULL);
 	if (mr->why)
 		set_comment(r, mr->why);
-	nftnl_rule_nlmsg_build_payload(
-		msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq,
-			MSG_ROOM), r);
+	mi_batch_rule(b, r, rule_hint(mr), "rule %zu of chain %s (%s)", idx + 1,
+		      chain, mr->why ? mr->why : "-");
 	nftnl_rule_free(r);
-	msg_end(b);
 }
 
 #ifdef MI_TEST_HOOKS
 static void emit_fault(struct mi_batch *b)
 {
-	static const struct mi_rule bogus = {
-		.verdict = MI_VERDICT_JUMP,
-		.why = "fault injected by MESHINIT_FAULT_INJECT",
-	};
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	uint32_t seq = msg_begin(b, "injected fault rule (%s)", bogus.why);
+	struct nftnl_rule *r = rule_alloc("meshinit-no-such-chain");
 
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, MI_TABLE_NAME);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "meshinit-no-such-chain");
 	mi_expr_verdict(r, NFT_JUMP, "meshinit-no-such-chain");
-	nftnl_rule_nlmsg_build_payload(
-		msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq,
-			MSG_ROOM), r);
+	mi_batch_rule(b, r, MI_HINT_NONE, "injected fault rule (%s)",
+		      "fault injected by MESHINIT_FAULT_INJECT");
 	nftnl_rule_free(r);
-	msg_end(b);
 }
 #else
 /* release build: no fault injection (the flags are never set) */
@@ -621,30 +523,30 @@ static void emit_fault(struct mi_batch *b)
 }
 #endif
 
-void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
-	     struct mi_batch *b)
+static void table(struct mi_batch *b, uint16_t type, const char *name,
+		  const char *what)
 {
-	size_t c, i;
+	mi_batch_table(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
+		       name, MI_HINT_NONE, "%s table inet %s", what, name);
+}
 
-	memset(b, 0, sizeof(*b));
-	b->b = nftnl_batch_alloc(BATCH_PAGE_SIZE, BATCH_OVERRUN);
-	if (!b->b)
-		abort();
-	b->seq = seq0;
-	nftnl_batch_begin(nftnl_batch_buffer(b->b), b->seq++);
-	msg_end(b);
+struct mi_batch *mi_emit(const struct mi_plan *plan, unsigned int flags,
+			 uint32_t seq0)
+{
+	struct mi_batch *b = mi_batch_new(seq0);
+	size_t c, i;
 
 	if (flags & MI_EMIT_FAULT_FIRST)
 		emit_fault(b);
 	/* "add" then "delete": removal that cannot fail on a missing table */
-	emit_table(b, NFT_MSG_NEWTABLE, MI_TABLE_NAME, "remove the old");
-	emit_table(b, NFT_MSG_DELTABLE, MI_TABLE_NAME, "remove the old");
+	table(b, NFT_MSG_NEWTABLE, MI_TABLE_NAME, "remove the old");
+	table(b, NFT_MSG_DELTABLE, MI_TABLE_NAME, "remove the old");
 	if (flags & MI_EMIT_CLEANUP) {
 		/* a trace killed by SIGKILL leaves its table behind */
-		emit_table(b, NFT_MSG_NEWTABLE, MI_TRACE_TABLE, "remove");
-		emit_table(b, NFT_MSG_DELTABLE, MI_TRACE_TABLE, "remove");
+		table(b, NFT_MSG_NEWTABLE, MI_TRACE_TABLE, "remove");
+		table(b, NFT_MSG_DELTABLE, MI_TRACE_TABLE, "remove");
 	} else {
-		emit_table(b, NFT_MSG_NEWTABLE, MI_TABLE_NAME, "create");
+		table(b, NFT_MSG_NEWTABLE, MI_TABLE_NAME, "create");
 		for (i = 0; i < MI_SET__COUNT; i++)
 			if (mi_plan_has_set(plan, i))
 				emit_set(b, plan, i);
@@ -659,8 +561,7 @@ void mi_emit(const struct mi_plan *plan, unsigned int flags, uint32_t seq0,
 	}
 	if (flags & MI_EMIT_FAULT_LAST)
 		emit_fault(b);
-	if (!(flags & MI_EMIT_CHECK_ONLY)) {
-		nftnl_batch_end(nftnl_batch_buffer(b->b), b->seq++);
-		msg_end(b);
-	}
+	if (!(flags & MI_EMIT_CHECK_ONLY))
+		mi_batch_end(b);
+	return b;
 }

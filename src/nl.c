@@ -2,6 +2,7 @@
 #include "nl.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,8 +12,8 @@
 #include <linux/netlink.h>
 
 #include <libmnl/libmnl.h>
-#include <libnftnl/batch.h>
 
+#include "batch.h"
 #include "util.h"
 
 #ifndef NETLINK_EXT_ACK
@@ -99,30 +100,8 @@ static const char *extack_msg(const struct nlmsghdr *nlh)
 	return NULL;
 }
 
-struct commit_state {
-	const struct mi_batch *batch;
-	struct mi_err *err;
-	int first;
-};
-
-static void record_error(struct commit_state *st, const struct nlmsghdr *nlh,
-			 int code)
-{
-	const char *what = mi_batch_what(st->batch, nlh->nlmsg_seq);
-	const char *ext = extack_msg(nlh);
-	/* an expression type the kernel does not know: a missing module */
-	bool tproxy = (code == -ENOENT || code == -EOPNOTSUPP) && what &&
-		      strstr(what, "of chain istio-tproxy");
-
-	if (!st->first)
-		st->first = code;
-	mi_err_set(st->err, code, "kernel rejected %s: %s%s%s%s",
-		   what ? what : "the batch", strerror(-code),
-		   ext ? ": " : "", ext ? ext : "",
-		   tproxy ? " (the kernel lacks nft_tproxy, needed by -m TPROXY)" : "");
-}
-
-static int drain(struct mnl_socket *nl, struct commit_state *st)
+/* Record every error reply in @batch; 0, or -errno of the socket. */
+static int drain(struct mnl_socket *nl, struct mi_batch *batch)
 {
 	char *buf = mi_xmalloc(MNL_SOCKET_BUFFER_SIZE * 4);
 	int ret = 0;
@@ -145,31 +124,33 @@ static int drain(struct mnl_socket *nl, struct commit_state *st)
 			if (nlh->nlmsg_type != NLMSG_ERROR)
 				continue;
 			e = mnl_nlmsg_get_payload(nlh);
-			if (e->error)
-				record_error(st, nlh, e->error);
+			/* an error against no message of ours: the batch's */
+			if (e->error &&
+			    !mi_batch_set_error(batch, nlh->nlmsg_seq, e->error,
+						extack_msg(nlh)))
+				mi_batch_set_error(batch,
+						   mi_batch_last_seq(batch),
+						   e->error, extack_msg(nlh));
 		}
 	}
 	free(buf);
 	return ret;
 }
 
-int mi_nl_commit(struct mnl_socket *nl, const struct mi_batch *batch,
+int mi_nl_commit(struct mnl_socket *nl, struct mi_batch *batch,
 		 struct mi_err *err)
 {
-	struct commit_state st = { .batch = batch, .err = err };
-	int iovlen = nftnl_batch_iovec_len(batch->b);
-	struct iovec *iov = mi_xcalloc((size_t)iovlen, sizeof(*iov));
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
 	struct msghdr msg = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
-	size_t total = 0;
-	int i, ret;
+	size_t i, iovlen, total = 0;
+	struct iovec *iov = mi_batch_iov(batch, &iovlen);
+	int ret;
 
-	nftnl_batch_iovec(batch->b, iov, (uint32_t)iovlen);
 	for (i = 0; i < iovlen; i++)
 		total += iov[i].iov_len;
-	grow_buffers(nl, total + 4096, batch->nmsg * ACK_ROOM + 65536);
+	grow_buffers(nl, total + 4096, mi_batch_nmsg(batch) * ACK_ROOM + 65536);
 	msg.msg_iov = iov;
-	msg.msg_iovlen = (size_t)iovlen;
+	msg.msg_iovlen = iovlen;
 	/* nf_tables processes the whole batch inside this call */
 	if (sendmsg(mnl_socket_get_fd(nl), &msg, 0) < 0) {
 		ret = -errno;
@@ -178,31 +159,85 @@ int mi_nl_commit(struct mnl_socket *nl, const struct mi_batch *batch,
 				  strerror(-ret));
 	}
 	free(iov);
-	ret = drain(nl, &st);
-	if (ret < 0 && !st.first)
+	ret = drain(nl, batch);
+	if (mi_batch_nerrors(batch))
+		return mi_batch_report(batch, err);
+	if (ret < 0)
 		return mi_err_set(err, ret, "cannot read the kernel's replies: %s",
 				  strerror(-ret));
-	return st.first;
+	return 0;
 }
 
 struct talk_state {
 	int (*cb)(const void *nlh, void *data);
 	void *data;
+	int ret;		/* the callback's or the kernel's -errno */
 };
 
 static int talk_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct talk_state *ts = data;
+	int ret = ts->cb ? ts->cb(nlh, ts->data) : 0;
 
-	return ts->cb(nlh, ts->data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+	if (ret < 0) {
+		ts->ret = ret;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+/* NLMSG_ERROR: the kernel's ack (error 0) or its error code. */
+static int talk_err(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	struct talk_state *ts = data;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		ts->ret = -EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (!e->error)
+		return MNL_CB_STOP;
+	ts->ret = e->error;
+	return MNL_CB_ERROR;
+}
+
+static int talk_done(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_STOP;
+}
+
+static int talk_noop(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+static int talk_overrun(const struct nlmsghdr *nlh, void *data)
+{
+	struct talk_state *ts = data;
+
+	(void)nlh;
+	ts->ret = -ENOBUFS;
+	return MNL_CB_ERROR;
 }
 
 int mi_nl_talk(struct mnl_socket *nl, void *req, size_t len,
 	       int (*cb)(const void *nlh, void *data), void *data,
 	       struct mi_err *err)
 {
+	/* not const: libmnl 1.0.4 takes a non-const array */
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_NOOP] = talk_noop,
+		[NLMSG_ERROR] = talk_err,
+		[NLMSG_DONE] = talk_done,
+		[NLMSG_OVERRUN] = talk_overrun,
+	};
 	struct nlmsghdr *nlh = req;
-	struct talk_state ts = { cb, data };
+	struct talk_state ts = { cb, data, 0 };
 	uint32_t portid = mnl_socket_get_portid(nl);
 	char *buf = mi_xmalloc(DUMP_BUF);
 	ssize_t n;
@@ -218,12 +253,13 @@ int mi_nl_talk(struct mnl_socket *nl, void *req, size_t len,
 			ret = -errno;
 			goto out_free;
 		}
-		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid,
-				 cb ? talk_cb : NULL, &ts);
+		ret = mnl_cb_run2(buf, (size_t)n, nlh->nlmsg_seq, portid,
+				  talk_cb, &ts, ctl, NLMSG_MIN_TYPE);
 		if (ret <= MNL_CB_STOP)
 			break;
 	}
-	ret = ret < 0 ? -errno : 0;
+	/* -1 without an error of ours: a reply to another request */
+	ret = ts.ret ? ts.ret : ret < 0 ? -EPROTO : 0;
 out_free:
 	free(buf);
 	if (ret < 0)

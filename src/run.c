@@ -8,6 +8,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "detect.h"
 #include "emit.h"
@@ -51,18 +52,17 @@ static void dump_plan(const void *plan, FILE *f)
 static int commit(const struct mi_plan *plan, unsigned int flags,
 		  struct mi_err *err)
 {
+	struct mi_batch *batch = mi_emit(plan, flags, mi_nl_seq());
 	struct mnl_socket *nl;
-	struct mi_batch batch;
 	int ret;
 
-	mi_emit(plan, flags, mi_nl_seq(), &batch);
 	ret = mi_nl_open(NETLINK_NETFILTER, &nl, err);
 	if (ret < 0)
 		goto out_release;
-	ret = mi_nl_commit(nl, &batch, err);
+	ret = mi_nl_commit(nl, batch, err);
 	mi_nl_close(nl);
 out_release:
-	mi_batch_release(&batch);
+	mi_batch_free(batch);
 	if (ret == -EPERM)
 		mi_err_prefix(err, "CAP_NET_ADMIN is required in the pod's network namespace");
 	return ret;

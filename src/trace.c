@@ -32,20 +32,18 @@
 #include <linux/netlink.h>
 
 #include <libmnl/libmnl.h>
-#include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
-#include <libnftnl/table.h>
 #include <libnftnl/trace.h>
 
+#include "batch.h"
 #include "emit.h"
 #include "nftexpr.h"
 #include "nl.h"
 #include "status.h"
 #include "util.h"
 
-#define BATCH_PAGE (64 * 1024)
 #define EV_BUF (64 * 1024)
 
 struct mi_tracer {
@@ -55,40 +53,9 @@ struct mi_tracer {
 
 /* ---- the trace table ------------------------------------------------- */
 
-static struct nlmsghdr *msg(struct mi_batch *b, uint16_t type, uint16_t flags,
-			    const char *what)
+static void trace_chain(struct mi_batch *b, const char *name, int hook)
 {
-	mi_grow((void **)&b->map, &b->capmap, b->nmap + 1, sizeof(*b->map));
-	b->map[b->nmap].seq = b->seq;
-	snprintf(b->map[b->nmap].what, sizeof(b->map[0].what), "%s", what);
-	b->nmap++;
-	b->nmsg++;
-	memset(nftnl_batch_buffer(b->b), 0, 4096);
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type, NFPROTO_INET,
-				     flags | NLM_F_ACK, b->seq++);
-}
-
-static void msg_done(struct mi_batch *b)
-{
-	if (nftnl_batch_update(b->b) < 0)
-		abort();
-}
-
-static void table_msg(struct mi_batch *b, uint16_t type, const char *what)
-{
-	struct nftnl_table *t = nftnl_table_alloc();
-
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, MI_TRACE_TABLE);
-	nftnl_table_nlmsg_build_payload(
-		msg(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, what), t);
-	nftnl_table_free(t);
-	msg_done(b);
-}
-
-static void chain_msg(struct mi_batch *b, const char *name, int hook)
-{
-	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_chain *c = mi_xnn(nftnl_chain_alloc());
 
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, MI_TRACE_TABLE);
@@ -96,72 +63,68 @@ static void chain_msg(struct mi_batch *b, const char *name, int hook)
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, MI_TRACE_PRIO);
-	nftnl_chain_nlmsg_build_payload(msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
-					    "trace chain"), c);
+	mi_batch_chain(b, c, "trace chain %s", name);
 	nftnl_chain_free(c);
-	msg_done(b);
 }
 
-/* The filter's matches, then `meta nftrace set 1`. */
+static void match_num(struct mi_match *m, size_t *n, enum mi_key key,
+		      uint32_t num)
+{
+	m[*n] = (struct mi_match){ .key = key, .val = MI_V_NUM, .num = num };
+	(*n)++;
+}
+
+static void match_addr(struct mi_match *m, size_t *n, int family, bool dst,
+		       const uint8_t *addr)
+{
+	bool v4 = family == AF_INET;
+	enum mi_key key = v4 ? (dst ? MI_K_IP_DADDR : MI_K_IP_SADDR) :
+			       (dst ? MI_K_IP6_DADDR : MI_K_IP6_SADDR);
+
+	m[*n] = (struct mi_match){ .key = key, .val = MI_V_CIDR };
+	m[*n].cidr.family = (uint8_t)family;
+	m[*n].cidr.plen = v4 ? 32 : 128;
+	memcpy(m[*n].cidr.addr, addr, v4 ? 4 : 16);
+	(*n)++;
+}
+
+/* The filter's matches, encoded as the emitter does, then `meta nftrace set 1`. */
 static void trace_rule(struct mi_batch *b, const char *chain,
 		       const struct mi_flow *f, bool out)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nftnl_expr *e;
+	struct nftnl_rule *r = mi_xnn(nftnl_rule_alloc());
+	struct mi_match m[8];
+	size_t n = 0;
 	uint8_t one = 1;
 
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, MI_TRACE_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	if (f->family) {
-		uint8_t nfp = f->family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
-		uint32_t alen = f->family == AF_INET ? 4 : 16;
-
-		mi_expr_meta(r, NFT_META_NFPROTO, NFT_REG_1);
-		mi_expr_cmp(r, NFT_CMP_EQ, &nfp, 1);
-		if (f->dport || !f->have_src) {
-			/* --dst given (a family without --dst comes from --src) */
-			mi_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-				  f->family == AF_INET ? 16 : 24, alen, NFT_REG_1);
-			mi_expr_cmp(r, NFT_CMP_EQ, f->dst, alen);
-		}
-		if (f->have_src) {
-			mi_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-				  f->family == AF_INET ? 12 : 8, alen, NFT_REG_1);
-			mi_expr_cmp(r, NFT_CMP_EQ, f->src, alen);
-		}
-	}
-	if (f->proto) {
-		mi_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1);
-		mi_expr_cmp(r, NFT_CMP_EQ, &f->proto, 1);
-		if (f->dport) {
-			uint16_t p = htons(f->dport);
-
-			mi_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
-			mi_expr_cmp(r, NFT_CMP_EQ, &p, 2);
-		}
-	}
-	if (out && f->have_uid) {
-		mi_expr_meta(r, NFT_META_SKUID, NFT_REG_1);
-		mi_expr_cmp(r, NFT_CMP_EQ, &f->uid, 4);
-	}
-	if (out && f->have_gid) {
-		mi_expr_meta(r, NFT_META_SKGID, NFT_REG_1);
-		mi_expr_cmp(r, NFT_CMP_EQ, &f->gid, 4);
-	}
-	e = nftnl_expr_alloc("immediate");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
-	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &one, 1);
-	nftnl_rule_add_expr(r, e);
-	e = nftnl_expr_alloc("meta");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_NFTRACE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, e);
-	nftnl_rule_nlmsg_build_payload(msg(b, NFT_MSG_NEWRULE,
-					   NLM_F_CREATE | NLM_F_APPEND,
-					   "trace rule"), r);
+	/* --dst given (a family without --dst comes from --src) */
+	if (f->family && (f->dport || !f->have_src))
+		match_addr(m, &n, f->family, true, f->dst);
+	if (f->family && f->have_src)
+		match_addr(m, &n, f->family, false, f->src);
+	if (f->proto)
+		match_num(m, &n, MI_K_L4PROTO, f->proto);
+	if (f->proto && f->dport)
+		match_num(m, &n, f->proto == IPPROTO_UDP ? MI_K_UDP_DPORT :
+				 MI_K_TCP_DPORT, f->dport);
+	if (out && f->have_uid)
+		match_num(m, &n, MI_K_SKUID, f->uid);
+	if (out && f->have_gid)
+		match_num(m, &n, MI_K_SKGID, f->gid);
+	mi_emit_matches(r, m, n);
+	mi_expr_immediate(r, &one, 1);
+	mi_expr_meta_set(r, NFT_META_NFTRACE, NFT_REG_1);
+	mi_batch_rule(b, r, MI_HINT_NONE, "trace rule of chain %s", chain);
 	nftnl_rule_free(r);
-	msg_done(b);
+}
+
+static void trace_table_msg(struct mi_batch *b, uint16_t type, const char *what)
+{
+	mi_batch_table(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
+		       MI_TRACE_TABLE, MI_HINT_NONE, "%s", what);
 }
 
 /*
@@ -170,34 +133,28 @@ static void trace_rule(struct mi_batch *b, const char *chain,
  */
 static int trace_table(const struct mi_flow *f, bool remove, struct mi_err *err)
 {
-	struct mi_batch b = { 0 };
 	struct mnl_socket *nl;
+	struct mi_batch *b;
 	int ret;
 
 	ret = mi_nl_open(NETLINK_NETFILTER, &nl, err);
 	if (ret < 0)
 		return ret;
-	b.b = nftnl_batch_alloc(BATCH_PAGE, 16384);
-	if (!b.b)
-		abort();
-	b.seq = mi_nl_seq();
-	nftnl_batch_begin(nftnl_batch_buffer(b.b), b.seq++);
-	msg_done(&b);
-	table_msg(&b, NFT_MSG_NEWTABLE, "remove a stale trace table");
-	table_msg(&b, NFT_MSG_DELTABLE, "remove a stale trace table");
+	b = mi_batch_new(mi_nl_seq());
+	trace_table_msg(b, NFT_MSG_NEWTABLE, "remove a stale trace table");
+	trace_table_msg(b, NFT_MSG_DELTABLE, "remove a stale trace table");
 	if (!remove) {
-		table_msg(&b, NFT_MSG_NEWTABLE, "add the trace table");
-		chain_msg(&b, "trace-prerouting", NF_INET_PRE_ROUTING);
-		chain_msg(&b, "trace-output", NF_INET_LOCAL_OUT);
+		trace_table_msg(b, NFT_MSG_NEWTABLE, "add the trace table");
+		trace_chain(b, "trace-prerouting", NF_INET_PRE_ROUTING);
+		trace_chain(b, "trace-output", NF_INET_LOCAL_OUT);
 		/* without a socket filter: arriving packets can match too */
 		if (!f->have_uid && !f->have_gid)
-			trace_rule(&b, "trace-prerouting", f, false);
-		trace_rule(&b, "trace-output", f, true);
+			trace_rule(b, "trace-prerouting", f, false);
+		trace_rule(b, "trace-output", f, true);
 	}
-	nftnl_batch_end(nftnl_batch_buffer(b.b), b.seq++);
-	msg_done(&b);
-	ret = mi_nl_commit(nl, &b, err);
-	mi_batch_release(&b);
+	mi_batch_end(b);
+	ret = mi_nl_commit(nl, b, err);
+	mi_batch_free(b);
 	mi_nl_close(nl);
 	return ret;
 }

@@ -13,12 +13,12 @@
 #include <linux/netlink.h>
 
 #include <libmnl/libmnl.h>
-#include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 
+#include "batch.h"
 #include "emit.h"
 #include "status.h"
 
@@ -67,14 +67,11 @@ static void fix_elem_types(struct nlmsghdr *nlh)
 /* The objects @plan installs, from the emitter's batch parsed back. */
 static void expected(const struct mi_plan *plan, struct mi_snap *s)
 {
-	struct mi_batch batch;
+	struct mi_batch *batch = mi_emit(plan, 0, 1);
 	struct iovec *iov;
-	int i, n;
+	size_t i, n;
 
-	mi_emit(plan, 0, 1, &batch);
-	n = nftnl_batch_iovec_len(batch.b);
-	iov = mi_xcalloc((size_t)n, sizeof(*iov));
-	nftnl_batch_iovec(batch.b, iov, (uint32_t)n);
+	iov = mi_batch_iov(batch, &n);
 	mi_snap_init(s);
 	for (i = 0; i < n; i++) {
 		struct nlmsghdr *nlh = iov[i].iov_base;
@@ -86,7 +83,7 @@ static void expected(const struct mi_plan *plan, struct mi_snap *s)
 		}
 	}
 	free(iov);
-	mi_batch_release(&batch);
+	mi_batch_free(batch);
 }
 
 /* ---- chains and sets ---------------------------------------------------- */
