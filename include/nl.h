@@ -38,6 +38,25 @@ int mi_nl_talk(struct mnl_socket *nl, void *req, size_t len,
 	       int (*cb)(const void *nlh, void *data), void *data,
 	       struct mi_err *err);
 
+/*
+ * mi_nl_join - subscribe @nl to multicast group @group (e.g.
+ * NFNLGRP_NFTRACE) with a receive buffer of @rcvbuf bytes.
+ */
+int mi_nl_join(struct mnl_socket *nl, int group, int rcvbuf,
+	       struct mi_err *err);
+
+/* The descriptor to poll() for events of a joined group. */
+int mi_nl_fd(const struct mnl_socket *nl);
+
+/*
+ * mi_nl_read_events - run @cb over every multicast message queued on
+ * @nl, without blocking. An overrun (events lost) is skipped. Returns
+ * 0, the first negative return of @cb, or -errno with @err set.
+ */
+int mi_nl_read_events(struct mnl_socket *nl,
+		      int (*cb)(const void *nlh, void *data), void *data,
+		      struct mi_err *err);
+
 /* Next sequence number for requests on sockets opened here. */
 uint32_t mi_nl_seq(void);
 

@@ -266,3 +266,76 @@ out_free:
 		mi_err_set(err, ret, "netlink request failed: %s", strerror(-ret));
 	return ret;
 }
+
+int mi_nl_join(struct mnl_socket *nl, int group, int rcvbuf,
+	       struct mi_err *err)
+{
+	int fd = mnl_socket_get_fd(nl), ret;
+
+	if (mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0) {
+		ret = -errno;
+		return mi_err_set(err, ret, "cannot join netlink group %d: %s",
+				  group, strerror(-ret));
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	return 0;
+}
+
+int mi_nl_fd(const struct mnl_socket *nl)
+{
+	return mnl_socket_get_fd(nl);
+}
+
+/* Events of one group: large enough for any one message. */
+#define EV_BUF (64 * 1024)
+
+struct ev_state {
+	int (*cb)(const void *nlh, void *data);
+	void *data;
+	int ret;
+};
+
+static int ev_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ev_state *es = data;
+	int ret = es->cb(nlh, es->data);
+
+	if (ret < 0) {
+		es->ret = ret;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+int mi_nl_read_events(struct mnl_socket *nl,
+		      int (*cb)(const void *nlh, void *data), void *data,
+		      struct mi_err *err)
+{
+	struct ev_state es = { cb, data, 0 };
+	char *buf = mi_xmalloc(EV_BUF);
+	int ret = 0;
+
+	while (!es.ret) {
+		ssize_t n = recv(mnl_socket_get_fd(nl), buf, EV_BUF,
+				 MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			/* overrun: events were lost; go on */
+			if (errno == ENOBUFS)
+				continue;
+			ret = -errno;
+			mi_err_set(err, ret, "cannot read netlink events: %s",
+				   strerror(-ret));
+			break;
+		}
+		/* multicast: no sequence or port id to check */
+		mnl_cb_run(buf, (size_t)n, 0, 0, ev_cb, &es);
+	}
+	free(buf);
+	return ret ? ret : es.ret;
+}

@@ -33,7 +33,6 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/trace.h>
 
@@ -43,8 +42,6 @@
 #include "nl.h"
 #include "status.h"
 #include "util.h"
-
-#define EV_BUF (64 * 1024)
 
 struct mi_tracer {
 	struct mnl_socket *ev;		/* NFNLGRP_NFTRACE member */
@@ -88,7 +85,7 @@ static void match_addr(struct mi_match *m, size_t *n, int family, bool dst,
 	(*n)++;
 }
 
-/* The filter's matches, encoded as the emitter does, then `meta nftrace set 1`. */
+/* The filter's matches, encoded as the emitter does; `meta nftrace set 1`. */
 static void trace_rule(struct mi_batch *b, const char *chain,
 		       const struct mi_flow *f, bool out)
 {
@@ -163,22 +160,16 @@ int mi_tracer_start(const struct mi_flow *f, struct mi_tracer **out,
 		    struct mi_err *err)
 {
 	struct mi_tracer *t = mi_xcalloc(1, sizeof(*t));
-	int grp = NFNLGRP_NFTRACE, rcv = 4 << 20, ret;
+	int ret;
 
 	ret = mi_nl_open(NETLINK_NETFILTER, &t->ev, err);
 	if (ret < 0)
 		goto fail;
-	if (mnl_socket_setsockopt(t->ev, NETLINK_ADD_MEMBERSHIP, &grp,
-				  sizeof(grp)) < 0) {
-		ret = -errno;
-		mi_err_set(err, ret, "cannot join the nftrace group: %s",
-			   strerror(-ret));
+	ret = mi_nl_join(t->ev, NFNLGRP_NFTRACE, 4 << 20, err);
+	if (ret < 0) {
+		mi_err_prefix(err, "cannot listen to nftrace events");
 		goto fail;
 	}
-	if (setsockopt(mnl_socket_get_fd(t->ev), SOL_SOCKET, SO_RCVBUFFORCE,
-		       &rcv, sizeof(rcv)) < 0)
-		setsockopt(mnl_socket_get_fd(t->ev), SOL_SOCKET, SO_RCVBUF,
-			   &rcv, sizeof(rcv));
 	ret = trace_table(f, false, err);
 	if (ret < 0) {
 		mi_err_prefix(err, "cannot add table inet %s", MI_TRACE_TABLE);
@@ -196,7 +187,7 @@ fail:
 
 int mi_tracer_fd(const struct mi_tracer *t)
 {
-	return mnl_socket_get_fd(t->ev);
+	return mi_nl_fd(t->ev);
 }
 
 int mi_tracer_stop(struct mi_tracer *t, struct mi_err *err)
@@ -231,8 +222,9 @@ static void copy_str(const struct nftnl_trace *t, uint16_t attr, char *buf,
 	snprintf(buf, len, "%s", s ? s : "");
 }
 
-static int ev_cb(const struct nlmsghdr *nlh, void *data)
+static int ev_cb(const void *msg, void *data)
 {
+	const struct nlmsghdr *nlh = msg;
 	struct mi_trace_evs *evs = data;
 	struct nftnl_trace *t;
 	struct mi_trace_ev *e;
@@ -240,9 +232,7 @@ static int ev_cb(const struct nlmsghdr *nlh, void *data)
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
 	    NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_TRACE)
 		return MNL_CB_OK;
-	t = nftnl_trace_alloc();
-	if (!t)
-		abort();
+	t = mi_xnn(nftnl_trace_alloc());
 	if (nftnl_trace_nlmsg_parse(nlh, t) < 0) {
 		nftnl_trace_free(t);
 		return MNL_CB_OK;
@@ -274,27 +264,10 @@ static int ev_cb(const struct nlmsghdr *nlh, void *data)
 int mi_tracer_read(struct mi_tracer *t, struct mi_trace_evs *evs,
 		   struct mi_err *err)
 {
-	char *buf = mi_xmalloc(EV_BUF);
-	int ret = 0;
+	int ret = mi_nl_read_events(t->ev, ev_cb, evs, err);
 
-	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(t->ev), buf, EV_BUF, MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			if (errno == ENOBUFS) {
-				/* overrun: events were lost; go on */
-				continue;
-			}
-			ret = mi_err_set(err, -errno, "cannot read trace events: %s",
-					 strerror(errno));
-			break;
-		}
-		/* multicast: no sequence or port id to check */
-		mnl_cb_run(buf, (size_t)n, 0, 0, ev_cb, evs);
-	}
-	free(buf);
+	if (ret < 0)
+		mi_err_prefix(err, "cannot read trace events");
 	return ret;
 }
 
