@@ -74,7 +74,8 @@ printf '%-22s %7s %7s %8s %7s  %s\n' suite passed failed skipped time result
 printf '%s\n' "${rows[@]}"
 for t in "${skipped[@]}"; do
 	echo "skipped in $t:"
-	grep -E '(^|[^a-z])(skipped|SKIP)' "$logdir/$t.log" | sed 's/^/    /' | head -n 20
+	grep -E 'SKIP|skipped' "$logdir/$t.log" |
+		grep -vE '(^|[ ,])[0-9]+ skipped( |,|\)|$)' | sed 's/^/    /' | head -n 20
 done
 [ ${#bad[@]} -eq 0 ] || echo "FAILED suites: ${bad[*]}"
 if [ ${#skipped[@]} -gt 0 ] && [ "$fail_on_skip" = 1 ]; then
