@@ -22,6 +22,18 @@ enum mi_emit_flags {
 	MI_EMIT_FAULT_FIRST = (1 << 2),
 	MI_EMIT_FAULT_MIDDLE = (1 << 3),
 	MI_EMIT_FAULT_LAST = (1 << 4),
+	/*
+	 * How the old table goes. By default "add" then "delete" (cannot
+	 * fail on a missing table; any kernel). MI_EMIT_DESTROY: one
+	 * NFT_MSG_DESTROYTABLE (kernel 6.3+; a missing table is no error).
+	 * MI_EMIT_FRESH: nothing is removed and the table is created
+	 * exclusively, so a table that appeared since the caller looked
+	 * makes the whole batch fail with EEXIST (MI_HINT_CREATE_ONLY)
+	 * instead of adding to it. A delete costs the kernel's deferred
+	 * destruction (an RCU grace period) when the socket is closed.
+	 */
+	MI_EMIT_DESTROY = (1 << 5),
+	MI_EMIT_FRESH = (1 << 6),
 };
 
 /*

@@ -523,11 +523,34 @@ static void emit_fault(struct mi_batch *b)
 }
 #endif
 
-static void table(struct mi_batch *b, uint16_t type, const char *name,
-		  const char *what)
+/* Kernel headers before 6.3 do not have it. */
+#ifndef NFT_MSG_DESTROYTABLE
+#define NFT_MSG_DESTROYTABLE 26
+#endif
+
+/* Remove table inet @name if it is there, as @flags say (emit.h). */
+static void remove_table(struct mi_batch *b, unsigned int flags,
+			 const char *name, const char *what)
 {
-	mi_batch_table(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
-		       name, MI_HINT_NONE, "%s table inet %s", what, name);
+	if (flags & MI_EMIT_DESTROY) {
+		mi_batch_table(b, NFT_MSG_DESTROYTABLE, 0, name,
+			       MI_HINT_DESTROY, "%s table inet %s", what, name);
+		return;
+	}
+	mi_batch_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, name, MI_HINT_NONE,
+		       "%s table inet %s", what, name);
+	mi_batch_table(b, NFT_MSG_DELTABLE, 0, name, MI_HINT_NONE,
+		       "%s table inet %s", what, name);
+}
+
+static void create_table(struct mi_batch *b, unsigned int flags)
+{
+	bool fresh = flags & MI_EMIT_FRESH;
+
+	mi_batch_table(b, NFT_MSG_NEWTABLE,
+		       NLM_F_CREATE | (fresh ? NLM_F_EXCL : 0), MI_TABLE_NAME,
+		       fresh ? MI_HINT_CREATE_ONLY : MI_HINT_NONE,
+		       "create table inet %s", MI_TABLE_NAME);
 }
 
 struct mi_batch *mi_emit(const struct mi_plan *plan, unsigned int flags,
@@ -538,15 +561,14 @@ struct mi_batch *mi_emit(const struct mi_plan *plan, unsigned int flags,
 
 	if (flags & MI_EMIT_FAULT_FIRST)
 		emit_fault(b);
-	/* "add" then "delete": removal that cannot fail on a missing table */
-	table(b, NFT_MSG_NEWTABLE, MI_TABLE_NAME, "remove the old");
-	table(b, NFT_MSG_DELTABLE, MI_TABLE_NAME, "remove the old");
 	if (flags & MI_EMIT_CLEANUP) {
+		remove_table(b, flags, MI_TABLE_NAME, "remove");
 		/* a trace killed by SIGKILL leaves its table behind */
-		table(b, NFT_MSG_NEWTABLE, MI_TRACE_TABLE, "remove");
-		table(b, NFT_MSG_DELTABLE, MI_TRACE_TABLE, "remove");
+		remove_table(b, flags, MI_TRACE_TABLE, "remove");
 	} else {
-		table(b, NFT_MSG_NEWTABLE, MI_TABLE_NAME, "create");
+		if (!(flags & MI_EMIT_FRESH))
+			remove_table(b, flags, MI_TABLE_NAME, "remove the old");
+		create_table(b, flags);
 		for (i = 0; i < MI_SET__COUNT; i++)
 			if (mi_plan_has_set(plan, i))
 				emit_set(b, plan, i);
