@@ -39,6 +39,15 @@ int mi_nl_talk(struct mnl_socket *nl, void *req, size_t len,
 	       struct mi_err *err);
 
 /*
+ * mi_nl_table_lookup - whether table inet @name exists: one GETTABLE
+ * request for it (not a dump of every table). *@flags gets the table's
+ * flags (NFT_TABLE_F_DORMANT...) when it exists. Returns 0 whether or
+ * not it exists, or -errno with @err set.
+ */
+int mi_nl_table_lookup(struct mnl_socket *nl, const char *name, bool *exists,
+		       uint32_t *flags, struct mi_err *err);
+
+/*
  * mi_nl_join - subscribe @nl to multicast group @group (e.g.
  * NFNLGRP_NFTRACE) with a receive buffer of @rcvbuf bytes.
  */

@@ -12,6 +12,10 @@
 #include <linux/netlink.h>
 
 #include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 
 #include "batch.h"
 #include "util.h"
@@ -265,6 +269,43 @@ out_free:
 	if (ret < 0)
 		mi_err_set(err, ret, "netlink request failed: %s", strerror(-ret));
 	return ret;
+}
+
+static int table_cb(const void *msg, void *data)
+{
+	struct nftnl_table *t = data;
+
+	return nftnl_table_nlmsg_parse(msg, t) < 0 ? -EPROTO : 0;
+}
+
+int mi_nl_table_lookup(struct mnl_socket *nl, const char *name, bool *exists,
+		       uint32_t *flags, struct mi_err *err)
+{
+	char buf[512] = { 0 }; /* libmnl 1.0.4 leaves padding unwritten */
+	struct nftnl_table *t = mi_xnn(nftnl_table_alloc());
+	struct mi_err lookup = { 0 };
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+				    NLM_F_ACK, mi_nl_seq());
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	t = mi_xnn(nftnl_table_alloc());
+	ret = mi_nl_talk(nl, nlh, nlh->nlmsg_len, table_cb, t, &lookup);
+	*exists = ret == 0;
+	*flags = 0;
+	if (ret == 0 && nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
+		*flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+	nftnl_table_free(t);
+	/* a missing table is an answer, not an error */
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return mi_err_set(err, ret, "cannot look up table inet %s: %s",
+				  name, lookup.msg);
+	return 0;
 }
 
 int mi_nl_join(struct mnl_socket *nl, int group, int rcvbuf,
