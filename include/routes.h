@@ -26,6 +26,9 @@ struct mi_routes_undo {
 	bool addr6;
 };
 
+/* Whether mi_routes_apply() added anything (what @undo would remove). */
+bool mi_routes_changed(const struct mi_routes_undo *undo);
+
 /*
  * mi_routes_apply - ensure what @cfg needs exists: `fwmark M lookup T`
  * rules and a local default route in table T for IPv4 (and IPv6 when

@@ -323,6 +323,12 @@ int mi_routes_apply(const struct mi_config *cfg, struct mi_routes_undo *undo,
 	return 0;
 }
 
+bool mi_routes_changed(const struct mi_routes_undo *undo)
+{
+	return undo->rule[0] || undo->rule[1] || undo->route[0] ||
+	       undo->route[1] || undo->addr6;
+}
+
 void mi_routes_rollback(const struct mi_routes_undo *undo)
 {
 	struct mi_err ignored = { 0 };

@@ -49,20 +49,80 @@ static void dump_plan(const void *plan, FILE *f)
 	mi_print_plan_abridged(plan, LOG_MAX_ELEMS, f);
 }
 
-static int commit(const struct mi_plan *plan, unsigned int flags,
-		  struct mi_err *err)
+/* Keep the first error: @e into @err unless @err already holds one. */
+static int keep_err(struct mi_err *err, const struct mi_err *e, int ret)
+{
+	if (ret < 0 && !err->code)
+		*err = *e;
+	return ret;
+}
+
+/*
+ * Send one batch of @plan built with @flags. *@retry is set when the
+ * kernel rejected the message carrying @hint for the reason it stands
+ * for (a destroy the kernel does not know, a create-only table that
+ * exists): the caller then sends the other form. Other errors go to @err.
+ */
+static int send_batch(struct mnl_socket *nl, const struct mi_plan *plan,
+		      unsigned int flags, enum mi_batch_hint hint, bool *retry,
+		      struct mi_err *err)
 {
 	struct mi_batch *batch = mi_emit(plan, flags, mi_nl_seq());
-	struct mnl_socket *nl;
+	struct mi_err e = { 0 };
+	int ret, code;
+
+	ret = mi_nl_commit(nl, batch, &e);
+	code = mi_batch_hint_error(batch, hint);
+	*retry = ret < 0 &&
+		 (hint == MI_HINT_DESTROY ?
+			  code == -EINVAL || code == -EOPNOTSUPP :
+			  code == -EEXIST);
+	mi_batch_free(batch);
+	return *retry ? ret : keep_err(err, &e, ret);
+}
+
+/*
+ * Replace our table by @plan's (or remove it, with MI_EMIT_CLEANUP) in
+ * one transaction: with a destroy where the kernel has one, else with
+ * "add" then "delete" (kernels before 6.3).
+ */
+static int replace(struct mnl_socket *nl, const struct mi_plan *plan,
+		   unsigned int flags, struct mi_err *err)
+{
+	bool retry;
 	int ret;
 
-	ret = mi_nl_open(NETLINK_NETFILTER, &nl, err);
-	if (ret < 0)
-		goto out_release;
-	ret = mi_nl_commit(nl, batch, err);
-	mi_nl_close(nl);
-out_release:
-	mi_batch_free(batch);
+	ret = send_batch(nl, plan, flags | MI_EMIT_DESTROY, MI_HINT_DESTROY,
+			 &retry, err);
+	if (retry)
+		ret = send_batch(nl, plan, flags, MI_HINT_NONE, &retry, err);
+	return ret;
+}
+
+/*
+ * Install @plan with @flags (check-only, fault injection). With no
+ * table of ours (@exists false) the batch only creates, exclusively: no
+ * delete, so no deferred destruction to wait for when the socket
+ * closes. A table that appeared since the look-up fails that batch as
+ * a whole (nothing applied) and it is replaced instead.
+ */
+static int install(struct mnl_socket *nl, const struct mi_plan *plan,
+		   unsigned int flags, bool exists, struct mi_err *err)
+{
+	bool raced = false;
+	int ret = 0;
+
+	if (!exists) {
+		ret = send_batch(nl, plan, flags | MI_EMIT_FRESH,
+				 MI_HINT_CREATE_ONLY, &raced, err);
+		if (!raced)
+			return ret;
+	}
+	return replace(nl, plan, flags, err);
+}
+
+static int cap_hint(int ret, struct mi_err *err)
+{
 	if (ret == -EPERM)
 		mi_err_prefix(err, "CAP_NET_ADMIN is required in the pod's network namespace");
 	return ret;
@@ -76,15 +136,26 @@ static int need_net_admin(struct mi_err *err)
 	return mi_err_set(err, -EPERM, "CAP_NET_ADMIN is required in the pod's network namespace; nothing was changed");
 }
 
-/* A rerun over identical state is normal (pod restarts): say so. */
-static void log_in_place(const struct mi_log *log, const struct mi_plan *plan)
+/*
+ * Whether table inet meshinit is there and, when it is, whether it
+ * already equals @plan (verify's comparison: chains, sets, elements,
+ * rules; counters aside) and is not dormant.
+ */
+static int installed(struct mnl_socket *nl, const struct mi_plan *plan,
+		     bool *exists, bool *in_sync, struct mi_err *err)
 {
 	struct mi_err e = { 0 };
-	bool in_sync = false;
+	uint32_t tflags;
+	int ret;
 
-	if (mi_verify_plan(plan, &in_sync, NULL, &e) == 0 && in_sync)
-		mi_info(log, "table inet %s is already in place; re-applying it atomically",
-			MI_TABLE_NAME);
+	*in_sync = false;
+	ret = mi_nl_table_lookup(nl, MI_TABLE_NAME, exists, &tflags, err);
+	if (ret < 0 || !*exists || tflags)
+		return ret;
+	/* a failed read-back only means: replace it */
+	if (mi_verify_plan(plan, in_sync, NULL, &e) < 0)
+		*in_sync = false;
+	return 0;
 }
 
 static void log_summary(const struct mi_log *log, const struct mi_plan *plan,
@@ -101,6 +172,8 @@ int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 		   FILE *out, struct mi_err *err)
 {
 	struct mi_routes_undo undo;
+	struct mnl_socket *nl = NULL;
+	bool exists, in_sync;
 	struct mi_plan plan;
 	int ret = 0;
 
@@ -118,42 +191,73 @@ int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 	ret = need_net_admin(err);
 	if (ret < 0)
 		goto out_release;
-	if (cfg->check_only) {
-		ret = commit(&plan, MI_EMIT_CHECK_ONLY | cfg->fault_inject, err);
-		if (ret < 0)
-			goto out_release;
-		log_summary(log, &plan, "check passed, nothing changed; the kernel accepts");
+	ret = mi_nl_open(NETLINK_NETFILTER, &nl, err);
+	if (ret < 0)
 		goto out_release;
+	if (cfg->check_only) {
+		uint32_t tflags;
+
+		ret = mi_nl_table_lookup(nl, MI_TABLE_NAME, &exists, &tflags,
+					 err);
+		if (ret == 0)
+			ret = install(nl, &plan,
+				      MI_EMIT_CHECK_ONLY | cfg->fault_inject,
+				      exists, err);
+		if (ret < 0)
+			goto out_close;
+		log_summary(log, &plan, "check passed, nothing changed; the kernel accepts");
+		goto out_close;
 	}
+	ret = installed(nl, &plan, &exists, &in_sync, err);
+	if (ret < 0)
+		goto out_close;
 	/*
 	 * Routes first: they are inert until the rules mark packets, and
 	 * what was added is undone if the kernel rejects the rules, so a
 	 * failure leaves the namespace as it was.
 	 */
-	log_in_place(log, &plan);
 	ret = mi_routes_apply(cfg, &undo, err);
 	if (ret < 0)
 		goto out_rollback;
-	ret = commit(&plan, cfg->fault_inject, err);
-	if (ret < 0)
-		goto out_rollback;
-	/* only now drop what an earlier run installed and this one does not */
-	ret = mi_routes_prune(cfg, err);
-	if (ret < 0)
-		goto out_release;
-	log_block(log, "nftables rules programmed:", dump_plan, &plan);
-	log_summary(log, &plan, "installed");
-	goto out_release;
+	if (in_sync && !cfg->fault_inject) {
+		/* a rerun (init container restart): keep it, counters too */
+		mi_info(log, "table inet %s already equals this "
+			"configuration; nothing changed%s",
+			MI_TABLE_NAME, mi_routes_changed(&undo) ?
+			" in it (TPROXY routing was restored)" : "");
+	} else {
+		ret = install(nl, &plan, cfg->fault_inject, exists, err);
+		if (ret < 0)
+			goto out_rollback;
+	}
+	/*
+	 * Only now drop what an earlier run installed and this one does
+	 * not. A first install (no table of ours) has no earlier run to
+	 * tidy after; `meshinit cleanup` removes routing left without one.
+	 */
+	if (exists) {
+		ret = mi_routes_prune(cfg, err);
+		if (ret < 0)
+			goto out_close;
+	}
+	if (!in_sync || cfg->fault_inject) {
+		log_block(log, "nftables rules programmed:", dump_plan, &plan);
+		log_summary(log, &plan, exists ? "replaced" : "installed");
+	}
+	goto out_close;
 out_rollback:
 	mi_routes_rollback(&undo);
+out_close:
+	mi_nl_close(nl);
 out_release:
 	mi_plan_release(&plan);
-	return ret;
+	return cap_hint(ret, err);
 }
 
 int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
 		   FILE *out, struct mi_err *err)
 {
+	struct mnl_socket *nl;
 	int ret;
 
 	if (cfg->dry_run) {
@@ -163,10 +267,14 @@ int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
 	ret = need_net_admin(err);
 	if (ret < 0)
 		return ret;
-	ret = commit(NULL, MI_EMIT_CLEANUP | (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0),
-		     err);
+	ret = mi_nl_open(NETLINK_NETFILTER, &nl, err);
+	if (ret < 0)
+		return cap_hint(ret, err);
+	ret = replace(nl, NULL, MI_EMIT_CLEANUP |
+		      (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0), err);
+	mi_nl_close(nl);
 	if (ret < 0 || cfg->check_only)
-		return ret;
+		return cap_hint(ret, err);
 	ret = mi_routes_prune(NULL, err);
 	if (ret == 0)
 		mi_info(log, "removed table inet %s and its TPROXY routing (if they were there)",

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The three install paths, watched with `nft monitor` (an independent
+# reader of every transaction the kernel commits):
+#  - first install (no table of ours): one transaction that only adds,
+#    no "delete table" (a delete costs an RCU wait at socket close);
+#  - identical rerun: no transaction at all, counters and rule handles
+#    unchanged, the log says nothing changed;
+#  - changed config: one transaction that replaces the table;
+#  - cleanup: one transaction; cleanup with nothing installed: none
+#    that changes anything.
+. "$(dirname "$0")/lib.sh"
+
+in_ns '
+set +e
+A="-p 15001 -z 15006 -u 1337 -m REDIRECT -i * -b * -x 10.0.0.0/8 --ipv6 off"
+B="-p 15002 -z 15006 -u 1337 -m REDIRECT -i * -b * -x 10.0.0.0/8 --ipv6 off"
+# watch STEP CMD...: run CMD with nft monitor recording into $T/mon.STEP
+watch() {
+	step=$1; shift
+	nft monitor >"$T/mon.$step" 2>&1 & mon=$!
+	sleep 0.3
+	"$@" >"$T/log.$step" 2>&1; echo "$step $?" >>"$T/rcs"
+	sleep 0.3
+	kill $mon; wait $mon 2>/dev/null
+}
+set -f
+watch fresh "$MESHINIT" $A
+# traffic through the output chain: counters that must survive a rerun
+for i in 1 2 3; do timeout 1 bash -c "echo >/dev/tcp/127.0.0.1/9" 2>/dev/null; done
+nft -a list table inet meshinit >"$T/a1"
+watch rerun "$MESHINIT" $A
+nft -a list table inet meshinit >"$T/a2"
+watch change "$MESHINIT" $B
+nft list table inet meshinit >"$T/b1"
+watch cleanup "$MESHINIT" cleanup
+watch cleanup-none "$MESHINIT" cleanup
+nft list ruleset >"$T/c1"
+exit 0
+' || fail "namespace setup failed (exit $?)"
+
+if grep -v " 0$" "$T/rcs"; then
+	cat "$T"/log.* >&2
+	fail "a meshinit run failed"
+fi
+ok "install, rerun, change, cleanup, cleanup again: all exit 0"
+
+gens() { grep -c "^# new generation" "$1" || true; }
+grep -E -q "^(add|create) table inet meshinit" "$T/mon.fresh" ||
+	fail "nft monitor saw no add table on the first install: $(cat "$T/mon.fresh")"
+grep -q "^delete table" "$T/mon.fresh" &&
+	fail "the first install deleted a table: $(grep -n "delete" "$T/mon.fresh")"
+[ "$(gens "$T/mon.fresh")" = 1 ] || fail "first install: $(gens "$T/mon.fresh") transactions, expected 1"
+ok "first install: one transaction, no delete"
+
+[ -s "$T/mon.rerun" ] && fail "identical rerun committed something: $(head -5 "$T/mon.rerun")"
+grep -E -q "packets [1-9]" "$T/a1" || fail "no counter moved before the rerun (the test traffic missed): $(grep counter "$T/a1" | head -3)"
+same "$T/a1" "$T/a2" "identical rerun changed the table (counters or handles)"
+grep -q "nothing changed" "$T/log.rerun" || fail "identical rerun did not log that nothing changed: $(cat "$T/log.rerun")"
+ok "identical rerun: no transaction, counters and handles kept, logged as nothing changed"
+
+[ "$(gens "$T/mon.change")" = 1 ] || fail "changed config: $(gens "$T/mon.change") transactions, expected 1"
+grep -q "^delete table inet meshinit" "$T/mon.change" || fail "changed config did not replace the table: $(cat "$T/mon.change")"
+grep -q "redirect to :15002" "$T/b1" || fail "changed config not installed"
+grep -q "redirect to :15001" "$T/b1" && fail "old config left behind"
+ok "changed config: one transaction replacing the table"
+
+[ "$(gens "$T/mon.cleanup")" = 1 ] || fail "cleanup: $(gens "$T/mon.cleanup") transactions, expected 1"
+grep -q "^delete table inet meshinit" "$T/mon.cleanup" || fail "cleanup did not delete the table"
+grep -q "^delete\|^add" "$T/mon.cleanup-none" && fail "cleanup of nothing changed something: $(cat "$T/mon.cleanup-none")"
+[ -s "$T/c1" ] && fail "ruleset not empty after cleanup: $(cat "$T/c1")"
+ok "cleanup: one transaction; cleanup of nothing: no change"
+finish
