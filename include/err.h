@@ -2,7 +2,8 @@
 #ifndef MI_ERR_H
 #define MI_ERR_H
 
-#include "util.h"
+/* no include of util.h: util.c includes this header (exit codes) */
+#define MI_ERR_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /*
  * Exit codes. 0, 1, 126 and 255 are Istio's contract (Kubernetes tooling
@@ -41,17 +42,18 @@ struct mi_err {
 
 /* Record an error (first one wins) and return @code for chaining. */
 int mi_err_set(struct mi_err *err, int code, const char *fmt, ...)
-	MI_PRINTF(3, 4);
+	MI_ERR_PRINTF(3, 4);
 
 /* As mi_err_set, with an explicit exit code. */
 int mi_err_setx(struct mi_err *err, int exit_code, int code,
-		const char *fmt, ...) MI_PRINTF(4, 5);
+		const char *fmt, ...) MI_ERR_PRINTF(4, 5);
 
 /* As mi_err_setx, also naming where the value came from. */
 int mi_err_set_src(struct mi_err *err, int exit_code, enum mi_err_src src,
-		   int code, const char *fmt, ...) MI_PRINTF(5, 6);
+		   int code, const char *fmt, ...) MI_ERR_PRINTF(5, 6);
 
 /* Prefix the recorded message with "<what>: ". */
-void mi_err_prefix(struct mi_err *err, const char *fmt, ...) MI_PRINTF(2, 3);
+void mi_err_prefix(struct mi_err *err, const char *fmt, ...)
+	MI_ERR_PRINTF(2, 3);
 
 #endif

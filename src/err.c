@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static MI_PRINTF(5, 0) int err_vset(struct mi_err *err, int exit_code,
-				     enum mi_err_src src, int code,
-				     const char *fmt, va_list ap)
+static MI_ERR_PRINTF(5, 0) int err_vset(struct mi_err *err, int exit_code,
+					 enum mi_err_src src, int code,
+					 const char *fmt, va_list ap)
 {
 	if (!err || err->code)
 		return code;

@@ -21,6 +21,7 @@
 #include "batch.h"
 #include "emit.h"
 #include "status.h"
+#include "util.h"
 
 #define MAX_OF(a, b) ((a) > (b) ? (a) : (b))
 

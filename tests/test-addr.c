@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "harness.h"
+#include "util.h"
 
 static const char *fmt(const struct mi_cidr *c, char *buf)
 {

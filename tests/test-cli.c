@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "harness.h"
+#include "util.h"
 
 #define MAX_ARGS 48
 

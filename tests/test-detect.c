@@ -5,6 +5,7 @@
 
 #include "detect.h"
 #include "harness.h"
+#include "util.h"
 
 static struct mi_ifaddr A(const char *s)
 {

@@ -18,6 +18,7 @@
 #include "explain.h"
 #include "harness.h"
 #include "plan.h"
+#include "util.h"
 
 #define MAX_ARGS 40
 

@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "plan.h"
 #include "print.h"
+#include "util.h"
 
 #define A(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NOENV ((const char *const[]){ NULL })
