@@ -22,7 +22,6 @@ void mi_log_init(struct mi_log *log, FILE *out, const struct mi_config *cfg);
 void mi_log(const struct mi_log *log, enum mi_log_level level,
 	    const char *fmt, ...) MI_PRINTF(3, 4);
 
-#define mi_debug(l, ...) mi_log((l), MI_LOG_DEBUG, __VA_ARGS__)
 #define mi_info(l, ...) mi_log((l), MI_LOG_INFO, __VA_ARGS__)
 #define mi_warn(l, ...) mi_log((l), MI_LOG_WARN, __VA_ARGS__)
 #define mi_error(l, ...) mi_log((l), MI_LOG_ERROR, __VA_ARGS__)

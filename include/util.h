@@ -61,7 +61,7 @@ int mi_parse_duration_ms(const char *s, uint64_t *out);
 /* Write @s to @out as a JSON string literal (quotes, escapes). */
 void mi_json_string(FILE *out, const char *s);
 
-/* True when @s is one token of the comma list @list. */
-bool mi_strlist_has(const char *list, const char *s);
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines, never for timestamps. */
+uint64_t mi_now_ms(void);
 
 #endif

@@ -16,3 +16,11 @@ check-explain: meshinit $(BUILD)/tests/test-explain
 	@MESHINIT=$(abspath meshinit) netns-tests/run-all.sh '4???'
 
 .PHONY: check-explain
+
+# No include cycle between modules (include/NAME.h + src/NAME.c), the
+# structural rule of the developer guide; runs without root or a kernel.
+check-includes:
+	@python3 tests/include-cycles.py .
+
+CHECK_TARGETS += check-includes
+.PHONY: check-includes

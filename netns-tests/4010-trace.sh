@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # meshinit trace: started in the background (--netns), it prints the
-# chains and rules a real connection traverses (with the rules' text and
-# comments); SIGINT and SIGTERM stop it with exit 0 and table inet
+# chains and rules a real connection traverses, one line per event as
+# nft monitor trace words it: family, table, chain, rule number and text,
+# verdict, comment, and the packet (oif, addresses, ports, TCP flags),
+# also for another table (ip nat OUTPUT, not "inet"); SIGINT and SIGTERM stop it with exit 0 and table inet
 # meshinit-trace removed; --uid/--gid filter; a stale trace table is
 # replaced; a bad filter value is a one-line error (exit 1).
 set -u
@@ -18,6 +20,7 @@ meshinit_pod -p 15001 -z 15006 -u 1337 -g 1337 -m REDIRECT -i '*' -x '' -b '*' \
 	-d 15090,15021,15020 || fail "install failed: $(cat "$POD_TMP/meshinit.log")"
 
 has() { grep -q -- "$1" "$2"; }
+has_re() { grep -qE -- "$1" "$2"; }
 no_trace_table() { ! in_pod nft list tables | grep -q meshinit-trace; }
 
 TRACE_PID=
@@ -42,6 +45,11 @@ trace_stop() {
 	wait "$TRACE_PID"
 }
 
+# another table on the output hook, of family ip: trace must say "ip nat"
+in_pod nft add table ip nat
+in_pod nft add chain ip nat OUTPUT '{ type nat hook output priority -100; }'
+in_pod nft add rule ip nat OUTPUT tcp dport 80 counter
+
 # 1: SIGINT
 out=$POD_TMP/trace1.out
 trace_start "$out" --dst 10.78.0.1:80 --proto tcp
@@ -52,12 +60,20 @@ expect "the traced connection lands on the proxy" "$ans" label=proxy-out
 sleep 0.3	# let the last events arrive (not a timing assertion)
 trace_stop INT
 check "SIGINT: trace exits 0" test $? -eq 0
-check "trace shows nat-output rule 1 (jump istio-output)" \
-	has 'inet meshinit nat-output  *rule 1 .*jump istio-output  # outbound capture' "$out"
-check "trace shows istio-output rule 7 (-i '*' capture)" \
-	has "inet meshinit istio-output  *rule 7 .*# -i '\*' outbound capture -> jump istio-redirect" "$out"
-check "trace shows the redirect to :15001" \
-	has 'inet meshinit istio-redirect  *rule 1 .*redirect to :15001  # -p outbound capture port -> accept' "$out"
+T='trace id [0-9a-f]{8}'
+check "trace: nat-output rule 1 with family, table, chain, rule text, verdict" \
+	has_re "^$T inet meshinit nat-output rule 1: jump istio-output \\(verdict jump istio-output\\)  # outbound capture\$" "$out"
+check "trace: istio-output rule 7 (-i '*' capture)" \
+	has_re "^$T inet meshinit istio-output rule 7: jump istio-redirect \\(verdict jump istio-redirect\\)  # -i '\\*' outbound capture\$" "$out"
+check "trace: the redirect to :15001, verdict accept" \
+	has_re "^$T inet meshinit istio-redirect rule 1: meta l4proto tcp redirect to :15001 \\(verdict accept\\)  # -p outbound capture port\$" "$out"
+check "trace: the packet (oif, addresses, ports, TCP flags) on its first event" \
+	has_re "^$T inet meshinit nat-output packet: oif \"eth0\" ip saddr 10\\.90\\.0\\.5 ip daddr 10\\.78\\.0\\.1 tcp sport [0-9]+ tcp dport 80 tcp flags syn\$" "$out"
+check "trace: another table's family, chain and rule text (ip nat, not inet)" \
+	has_re "^$T ip nat OUTPUT rule 1: meta l4proto tcp tcp dport 80 \\(verdict continue\\)\$" "$out"
+check "trace: another table's policy" has_re "^$T ip nat OUTPUT policy accept\$" "$out"
+check "trace: one line per event, each naming its packet" \
+	sh -c "! grep -v -e '^tracing' -e '^stopped' -E -e '^trace id [0-9a-f]{8} (inet|ip) ' $out"
 check "trace does not show its own table's events" sh -c "! grep -q '^trace id .* inet meshinit-trace ' $out"
 check "SIGINT: 'removed' line" has 'table inet meshinit-trace removed' "$out"
 check "SIGINT: no meshinit-trace table afterwards" no_trace_table
@@ -75,7 +91,7 @@ sleep 0.3
 trace_stop TERM
 check "SIGTERM: trace exits 0" test $? -eq 0
 check "uid filter: the proxy's packet meets '-u proxy traffic is never captured'" \
-	has 'istio-output  *rule 4 .*meta skuid @proxy-uids return  # -u proxy traffic is never captured -> return' "$out"
+	has 'istio-output rule 4: meta skuid @proxy-uids return (verdict return)  # -u proxy traffic is never captured' "$out"
 check "uid filter: the app's packet is not traced" sh -c "! grep -q 'istio-redirect' $out"
 check "SIGTERM: no meshinit-trace table afterwards" no_trace_table
 

@@ -1,281 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * explain: walk the rule plan for one packet as netfilter would, and say
- * which rules it meets and whether it is captured.
+ * which rules it meets and whether it is captured; then what the
+ * namespace adds (other tables on the same hooks, whether anything
+ * listens where the packet goes) and, with --kernel, what the kernel's
+ * nftrace of a real probe says.
  */
 #include "explain.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
+#include <net/if.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
 #include "detect.h"
 #include "print.h"
+#include "ruleset.h"
+#include "sockdiag.h"
+#include "status.h"
 #include "trace.h"
 #include "util.h"
 
-/* ---- flags ------------------------------------------------------------- */
+/* ---- the packet as the rules see it -------------------------------------- */
 
-static int bad_flag(struct mi_err *err, const char *flag, const char *v,
-		    const char *why)
-{
-	return mi_err_setx(err, MI_EXIT_FAILURE, -EINVAL,
-			   "invalid --%s \"%.120s\": %s", flag, v, why);
-}
-
-static bool given(const char *s)
-{
-	return s && *s;
-}
-
-/* "ADDR", "ADDR:PORT", "[V6]:PORT" or a bare IPv6 address. */
-static int parse_endpoint(const char *flag, const char *s, int *family,
-			  uint8_t *addr, uint16_t *port, struct mi_err *err)
-{
-	char host[128];
-	const char *p = NULL, *colon = strrchr(s, ':');
-	struct mi_cidr c;
-	uint32_t v;
-
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (!end || (end[1] && end[1] != ':') ||
-		    (size_t)(end - s - 1) >= sizeof(host))
-			return bad_flag(err, flag, s, "is not ADDR[:PORT] or [IPv6]:PORT");
-		snprintf(host, sizeof(host), "%.*s", (int)(end - s - 1), s + 1);
-		p = end[1] ? end + 2 : NULL;
-	} else if (colon && strchr(s, ':') == colon) {
-		/* exactly one colon: IPv4 with a port */
-		if ((size_t)(colon - s) >= sizeof(host))
-			return bad_flag(err, flag, s, "is not ADDR[:PORT]");
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
-		p = colon + 1;
-	} else {
-		if (strlen(s) >= sizeof(host))
-			return bad_flag(err, flag, s, "is not ADDR[:PORT]");
-		snprintf(host, sizeof(host), "%s", s);
-	}
-	if (mi_addr_parse(host, &c) < 0)
-		return bad_flag(err, flag, s, "is not an IPv4 or IPv6 address (ADDR[:PORT], [IPv6]:PORT)");
-	if (p && mi_parse_u32(p, 1, 65535, &v) < 0)
-		return bad_flag(err, flag, s, "has a port that is not 1-65535");
-	*family = c.family;
-	memcpy(addr, c.addr, 16);
-	*port = p ? (uint16_t)v : 0;
-	return 0;
-}
-
-static int parse_id(const char *flag, const char *s, bool group, uint32_t *out,
-		    struct mi_err *err)
-{
-	if (mi_parse_u32(s, 0, UINT32_MAX - 1, out) == 0)
-		return 0;
-	if (group) {
-		struct group *g = (s[0] >= '0' && s[0] <= '9') ? NULL : getgrnam(s);
-
-		if (!g)
-			return bad_flag(err, flag, s, "is not a gid or known group");
-		*out = g->gr_gid;
-	} else {
-		struct passwd *pw = (s[0] >= '0' && s[0] <= '9') ? NULL : getpwnam(s);
-
-		if (!pw)
-			return bad_flag(err, flag, s, "is not a uid or known user");
-		*out = pw->pw_uid;
-	}
-	return 0;
-}
-
-static int parse_iface(const char *flag, const char *s, char *out,
-		       struct mi_err *err)
-{
-	if (!mi_ifname_valid(s))
-		return bad_flag(err, flag, s, "is not a valid interface name");
-	snprintf(out, MI_IFNAMSIZ, "%s", s);
-	return 0;
-}
-
-int mi_flow_parse(const struct mi_flow_args *a, bool need, struct mi_flow *f,
-		  struct mi_err *err)
-{
-	int fam2 = 0;
-
-	memset(f, 0, sizeof(*f));
-	f->ctstate = MI_CT_NEW;
-	f->proto = IPPROTO_TCP;
-	if (given(a->direction) && !strcmp(a->direction, "in"))
-		f->dir = MI_DIR_IN;
-	else if (given(a->direction) && strcmp(a->direction, "out"))
-		return bad_flag(err, "direction", a->direction, "is not out or in");
-	else if (need && !given(a->direction))
-		return mi_err_setx(err, MI_EXIT_FAILURE, -EINVAL,
-				   "explain needs --direction out|in");
-	if (given(a->proto) && !strcmp(a->proto, "udp"))
-		f->proto = IPPROTO_UDP;
-	else if (given(a->proto) && strcmp(a->proto, "tcp"))
-		return bad_flag(err, "proto", a->proto, "is not tcp or udp");
-	if (given(a->dst) && parse_endpoint("dst", a->dst, &f->family, f->dst,
-					    &f->dport, err) < 0)
-		return -EINVAL;
-	if (need && !given(a->dst))
-		return mi_err_setx(err, MI_EXIT_FAILURE, -EINVAL,
-				   "explain needs --dst ADDR:PORT");
-	if (need && !f->dport)
-		return bad_flag(err, "dst", a->dst, "has no port (ADDR:PORT, [IPv6]:PORT)");
-	if (given(a->src)) {
-		if (parse_endpoint("src", a->src, &fam2, f->src, &f->sport, err) < 0)
-			return -EINVAL;
-		if (f->family && fam2 != f->family)
-			return bad_flag(err, "src", a->src,
-					"is not of the address family of --dst");
-		f->family = fam2;
-		f->have_src = true;
-	}
-	if (given(a->uid)) {
-		if (parse_id("uid", a->uid, false, &f->uid, err) < 0)
-			return -EINVAL;
-		f->have_uid = true;
-	}
-	if (given(a->gid)) {
-		if (parse_id("gid", a->gid, true, &f->gid, err) < 0)
-			return -EINVAL;
-		f->have_gid = true;
-		if (!given(a->uid) && need)
-			return mi_err_setx(err, MI_EXIT_FAILURE, -EINVAL,
-					   "--gid needs --uid");
-	} else if (given(a->uid)) {
-		if (need)
-			return mi_err_setx(err, MI_EXIT_FAILURE, -EINVAL,
-					   "--uid needs --gid");
-	}
-	if (need && f->dir == MI_DIR_OUT && !f->have_uid)
-		return mi_err_setx(err, MI_EXIT_FAILURE, -EINVAL,
-				   "explain --direction out needs --uid and --gid (the sending socket's owner)");
-	if (f->dir == MI_DIR_IN && f->have_uid && need)
-		return bad_flag(err, "uid", a->uid,
-				"applies to outbound packets only (an arriving packet has no socket yet)");
-	if (given(a->iif) && parse_iface("iif", a->iif, f->iif, err) < 0)
-		return -EINVAL;
-	if (given(a->oif) && parse_iface("oif", a->oif, f->oif, err) < 0)
-		return -EINVAL;
-	if (need && f->dir == MI_DIR_OUT && given(a->iif))
-		return bad_flag(err, "iif", a->iif, "applies to --direction in only");
-	if (need && f->dir == MI_DIR_IN && given(a->oif))
-		return bad_flag(err, "oif", a->oif, "applies to --direction out only");
-	if (given(a->ct_state)) {
-		static const struct {
-			const char *name;
-			uint32_t bit;
-		} st[] = { { "new", MI_CT_NEW }, { "established", MI_CT_ESTABLISHED },
-			   { "related", MI_CT_RELATED }, { "invalid", MI_CT_INVALID } };
-		size_t i;
-
-		for (i = 0; i < ARRAY_SIZE(st); i++)
-			if (!strcmp(a->ct_state, st[i].name))
-				break;
-		if (i == ARRAY_SIZE(st))
-			return bad_flag(err, "ct-state", a->ct_state,
-					"is not new, established, related or invalid");
-		f->ctstate = st[i].bit;
-	}
-	return 0;
-}
-
-static bool is_loopback(int family, const uint8_t *a)
-{
-	static const uint8_t lo6[16] = { [15] = 1 };
-
-	return family == AF_INET ? a[0] == 127 : !memcmp(a, lo6, 16);
-}
-
-static bool is_local(const struct mi_flow *f, const struct mi_cidr *local,
-		     size_t n)
-{
-	size_t bytes = f->family == AF_INET ? 4 : 16;
-
-	if (is_loopback(f->family, f->dst))
-		return true;
-	for (size_t i = 0; i < n; i++)
-		if (local[i].family == f->family &&
-		    !memcmp(local[i].addr, f->dst, bytes))
-			return true;
-	return false;
-}
-
-void mi_flow_complete(struct mi_flow *f, const struct mi_cidr *local, size_t n)
-{
-	bool loc = is_local(f, local, n);
-
-	if (f->dir == MI_DIR_IN) {
-		if (!f->iif[0])
-			strcpy(f->iif, "eth0");
-		return;
-	}
-	if (!f->oif[0])
-		strcpy(f->oif, loc ? "lo" : "eth0");
-	if (f->have_src)
-		return;
-	if (loc) {
-		memcpy(f->src, f->dst, 16);
-		f->have_src = true;
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (local[i].family == f->family &&
-		    !is_loopback(f->family, local[i].addr)) {
-			memcpy(f->src, local[i].addr, 16);
-			f->have_src = true;
-			return;
-		}
-	}
-}
-
-static const char *fmt_ep(int family, const uint8_t *a, uint16_t port,
-			  char *buf, size_t len)
-{
-	char ab[INET6_ADDRSTRLEN];
-
-	mi_addr_format(family, a, ab, sizeof(ab));
-	if (!port)
-		snprintf(buf, len, "%s", ab);
-	else if (family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", ab, port);
-	else
-		snprintf(buf, len, "%s:%u", ab, port);
-	return buf;
-}
-
-void mi_flow_format(const struct mi_flow *f, char *buf, size_t len)
-{
-	char s[80], d[80], ids[48] = "";
-
-	if (f->have_uid)
-		snprintf(ids, sizeof(ids), " uid %u gid %u", f->uid, f->gid);
-	if (f->have_src)
-		fmt_ep(f->family, f->src, f->sport, s, sizeof(s));
-	else
-		strcpy(s, "?");
-	fmt_ep(f->family, f->dst, f->dport, d, sizeof(d));
-	snprintf(buf, len, "%s %s%s %s -> %s %s %s (ct state %s, mark %u)",
-		 f->dir == MI_DIR_OUT ? "out" : "in",
-		 f->proto == IPPROTO_TCP ? "tcp" : "udp", ids, s, d,
-		 f->dir == MI_DIR_OUT ? "oif" : "iif",
-		 f->dir == MI_DIR_OUT ? f->oif : f->iif,
-		 f->ctstate == MI_CT_NEW ? "new" :
-		 f->ctstate == MI_CT_ESTABLISHED ? "established" :
-		 f->ctstate == MI_CT_RELATED ? "related" : "invalid",
-		 f->mark);
-}
-
-/* ---- the walk ------------------------------------------------------------ */
-
-/* The packet as the rules of one hook see it. */
 struct pkt {
 	const struct mi_flow *f;
 	uint8_t saddr[16], daddr[16];
@@ -287,18 +40,18 @@ struct pkt {
 
 struct walk {
 	const struct mi_plan *plan;
-	const struct mi_config *cfg;
 	struct mi_explain *ex;
 	struct pkt p;
-	bool looped;		/* second phase: lo prerouting */
-	bool primary_return;	/* a return rule of the first phase was seen */
+	bool nat;	     /* the packet meets nat chains (NEW) */
+	bool looped;	     /* second phase: lo prerouting */
+	bool primary_return; /* a return rule of the first phase was seen */
 	enum mi_chain_id ret_chain;
 	size_t ret_idx;
 	char ret_why[256];
-	bool fell_off;		/* a chain of the first phase ran to its end */
+	bool fell_off; /* a chain of the first phase ran to its end */
 	enum mi_chain_id end_chain;
-	bool done;		/* outcome decided (capture or drop) */
-	bool redirected;	/* a NAT redirect made the destination local */
+	bool done;	 /* outcome decided (capture or drop) */
+	bool redirected; /* a NAT redirect made the destination local */
 };
 
 static void catf(char *buf, size_t len, const char *fmt, ...) MI_PRINTF(3, 4);
@@ -313,6 +66,178 @@ static void catf(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + l, len - l, fmt, ap);
 	va_end(ap);
+}
+
+/* ---- matches: a key -> packet value table -------------------------------- */
+
+/* A packet's value for one key, and how to word it. */
+struct val {
+	uint32_t num;
+	const uint8_t *addr;
+	const char *name;
+	char text[96];
+};
+
+struct key_info {
+	const char *word; /* "uid", "tcp port"... */
+	uint8_t l4;	  /* protocol dependency, 0: none */
+	int family;	  /* address family dependency, 0: none */
+	bool sk;	  /* needs the sending socket */
+	bool src;	  /* the source address (must be known) */
+	void (*get)(const struct pkt *p, const struct key_info *ki,
+		    struct val *v);
+};
+
+static void get_iif(const struct pkt *p, const struct key_info *ki,
+		    struct val *v)
+{
+	v->name = p->iif;
+	snprintf(v->text, sizeof(v->text), "%s %s", ki->word,
+		 *p->iif ? p->iif : "(none)");
+}
+
+static void get_oif(const struct pkt *p, const struct key_info *ki,
+		    struct val *v)
+{
+	v->name = p->oif;
+	snprintf(v->text, sizeof(v->text), "%s %s", ki->word,
+		 *p->oif ? p->oif : "(none)");
+}
+
+static void get_l4(const struct pkt *p, const struct key_info *ki,
+		   struct val *v)
+{
+	(void)ki;
+	v->num = p->f->proto;
+	snprintf(v->text, sizeof(v->text), "%s",
+		 p->f->proto == IPPROTO_TCP ? "tcp" : "udp");
+}
+
+static void num_text(const struct key_info *ki, struct val *v, uint32_t n)
+{
+	v->num = n;
+	snprintf(v->text, sizeof(v->text), "%s %u", ki->word, n);
+}
+
+static void get_uid(const struct pkt *p, const struct key_info *ki,
+		    struct val *v)
+{
+	num_text(ki, v, p->f->uid);
+}
+
+static void get_gid(const struct pkt *p, const struct key_info *ki,
+		    struct val *v)
+{
+	num_text(ki, v, p->f->gid);
+}
+
+static void get_mark(const struct pkt *p, const struct key_info *ki,
+		     struct val *v)
+{
+	num_text(ki, v, p->mark);
+}
+
+static void get_ctmark(const struct pkt *p, const struct key_info *ki,
+		       struct val *v)
+{
+	num_text(ki, v, p->ctmark);
+}
+
+static void get_saddr(const struct pkt *p, const struct key_info *ki,
+		      struct val *v)
+{
+	(void)ki;
+	v->addr = p->saddr;
+	mi_addr_format(p->f->family, p->saddr, v->text, sizeof(v->text));
+}
+
+static void get_daddr(const struct pkt *p, const struct key_info *ki,
+		      struct val *v)
+{
+	(void)ki;
+	v->addr = p->daddr;
+	mi_addr_format(p->f->family, p->daddr, v->text, sizeof(v->text));
+}
+
+static void get_dport(const struct pkt *p, const struct key_info *ki,
+		      struct val *v)
+{
+	num_text(ki, v, p->dport);
+}
+
+static void get_sport(const struct pkt *p, const struct key_info *ki,
+		      struct val *v)
+{
+	if (!p->sport) {
+		snprintf(v->text, sizeof(v->text), "source port (ephemeral)");
+		return;
+	}
+	num_text(ki, v, p->sport);
+}
+
+static void get_uid_port(const struct pkt *p, const struct key_info *ki,
+			 struct val *v)
+{
+	(void)ki;
+	snprintf(v->text, sizeof(v->text), "uid %u . port %u", p->f->uid,
+		 p->dport);
+}
+
+static const struct key_info keys[] = {
+	[MI_K_IIFNAME] = { "iif", 0, 0, false, false, get_iif },
+	[MI_K_OIFNAME] = { "oif", 0, 0, false, false, get_oif },
+	[MI_K_L4PROTO] = { "proto", 0, 0, false, false, get_l4 },
+	[MI_K_SKUID] = { "uid", 0, 0, true, false, get_uid },
+	[MI_K_SKGID] = { "gid", 0, 0, true, false, get_gid },
+	[MI_K_MARK] = { "mark", 0, 0, false, false, get_mark },
+	[MI_K_CTMARK] = { "ct mark", 0, 0, false, false, get_ctmark },
+	[MI_K_CTSTATE] = { "ct state", 0, 0, false, false, NULL },
+	[MI_K_IP_SADDR] = { "source", 0, AF_INET, false, true, get_saddr },
+	[MI_K_IP_DADDR] = { "destination", 0, AF_INET, false, false,
+			    get_daddr },
+	[MI_K_IP6_SADDR] = { "source", 0, AF_INET6, false, true, get_saddr },
+	[MI_K_IP6_DADDR] = { "destination", 0, AF_INET6, false, false,
+			     get_daddr },
+	[MI_K_TCP_DPORT] = { "tcp port", IPPROTO_TCP, 0, false, false,
+			     get_dport },
+	[MI_K_UDP_DPORT] = { "udp port", IPPROTO_UDP, 0, false, false,
+			     get_dport },
+	[MI_K_UDP_SPORT] = { "udp source port", IPPROTO_UDP, 0, false, false,
+			     get_sport },
+	[MI_K_SKUID_TCP_DPORT] = { "uid . tcp port", IPPROTO_TCP, 0, true,
+				   false, get_uid_port },
+	[MI_K_SKUID_UDP_DPORT] = { "uid . udp port", IPPROTO_UDP, 0, true,
+				   false, get_uid_port },
+};
+
+/*
+ * The key's implicit dependencies (an IPv4 match on an IPv6 packet, a
+ * TCP port on UDP, a socket match without a socket) fail also when the
+ * match is negated, as the kernel's dependency matches do.
+ */
+static bool deps_hold(const struct pkt *p, const struct key_info *ki, char *why,
+		      size_t len)
+{
+	if (ki->sk && !p->has_sk) {
+		snprintf(why, len, "no socket: %s never matches here",
+			 ki->word);
+		return false;
+	}
+	if (ki->l4 && p->f->proto != ki->l4) {
+		snprintf(why, len, "not %s",
+			 ki->l4 == IPPROTO_TCP ? "tcp" : "udp");
+		return false;
+	}
+	if (ki->family && p->f->family != ki->family) {
+		snprintf(why, len, "not %s",
+			 ki->family == AF_INET ? "IPv4" : "IPv6");
+		return false;
+	}
+	if (ki->src && !p->have_src) {
+		snprintf(why, len, "source address unknown (give --src)");
+		return false;
+	}
+	return true;
 }
 
 static bool in_range(const struct mi_range *r, uint32_t v)
@@ -336,206 +261,113 @@ static bool cidr_has(const struct mi_cidr *c, const uint8_t *a)
 	return !((c->addr[full] ^ a[full]) & (uint8_t)(0xff << (8 - rest)));
 }
 
-/* Is @v (number, address or name) in set @s? */
+static bool elem_has(const struct mi_elem *e, enum mi_set_type type,
+		     const struct pkt *p, const struct val *v)
+{
+	switch (type) {
+	case MI_ST_IPV4:
+		return addr_in(e->addr, v->addr, 4);
+	case MI_ST_IPV6:
+		return addr_in(e->addr, v->addr, 16);
+	case MI_ST_IFNAME:
+		return !strcmp(e->ifname, v->name);
+	case MI_ST_UID_PORT:
+		return in_range(&e->up.uid, p->f->uid) &&
+		       in_range(&e->up.port, p->dport);
+	default:
+		return in_range(&e->r, v->num);
+	}
+}
+
+/* Is the packet's value @v in set @s? */
 static bool set_has(const struct mi_plan *plan, enum mi_set_id s,
-		    const struct pkt *p, enum mi_key k, uint32_t v,
-		    const uint8_t *addr, const char *name)
+		    const struct pkt *p, const struct val *v)
 {
 	const struct mi_elems *es = &plan->sets[s];
-	const struct mi_set_info *si = mi_set_info(s);
 
 	if (!mi_plan_has_set(plan, s))
 		return false;
-	for (size_t i = 0; i < es->n; i++) {
-		const struct mi_elem *e = &es->v[i];
-
-		switch (si->type) {
-		case MI_ST_IPV4:
-			if (addr_in(e->addr, addr, 4))
-				return true;
-			break;
-		case MI_ST_IPV6:
-			if (addr_in(e->addr, addr, 16))
-				return true;
-			break;
-		case MI_ST_IFNAME:
-			if (!strcmp(e->ifname, name))
-				return true;
-			break;
-		case MI_ST_UID_PORT:
-			(void)k;
-			if (in_range(&e->up.uid, p->f->uid) &&
-			    in_range(&e->up.port, p->dport))
-				return true;
-			break;
-		default:
-			if (in_range(&e->r, v))
-				return true;
-			break;
-		}
-	}
+	for (size_t i = 0; i < es->n; i++)
+		if (elem_has(&es->v[i], mi_set_info(s)->type, p, v))
+			return true;
 	return false;
 }
 
-static const char *key_word(enum mi_key k)
+static bool eval_ctstate(const struct pkt *p, const struct mi_match *m,
+			 char *why, size_t len)
 {
-	static const char *const w[] = {
-		[MI_K_IIFNAME] = "iif", [MI_K_OIFNAME] = "oif",
-		[MI_K_L4PROTO] = "proto", [MI_K_SKUID] = "uid",
-		[MI_K_SKGID] = "gid", [MI_K_MARK] = "mark",
-		[MI_K_CTMARK] = "ct mark", [MI_K_CTSTATE] = "ct state",
-		[MI_K_IP_SADDR] = "source", [MI_K_IP_DADDR] = "destination",
-		[MI_K_IP6_SADDR] = "source", [MI_K_IP6_DADDR] = "destination",
-		[MI_K_TCP_DPORT] = "tcp port", [MI_K_UDP_DPORT] = "udp port",
-		[MI_K_UDP_SPORT] = "udp source port",
-		[MI_K_SKUID_TCP_DPORT] = "uid . tcp port",
-		[MI_K_SKUID_UDP_DPORT] = "uid . udp port",
-	};
+	bool hit = (p->ctstate & m->num) != 0;
 
-	return w[k];
+	snprintf(why, len, "ct state %s%s %s", mi_ct_state_name(p->ctstate),
+		 hit != m->neg ? "" : " not",
+		 m->num == MI_CT_INVALID ? "invalid" : "established,related");
+	return hit != m->neg;
 }
 
-/*
- * One match: true when it holds; @why gets a short reason either way.
- * Protocol dependencies (an IPv4 match on an IPv6 packet, a TCP port on
- * UDP, a socket match without a socket) fail also when negated, as the
- * kernel's implicit dependency matches do.
- */
+/* One match: true when it holds; @why gets a short reason either way. */
 static bool eval_match(const struct walk *w, const struct mi_match *m,
 		       char *why, size_t len)
 {
-	const struct pkt *p = &w->p;
-	const struct mi_flow *f = p->f;
-	char vb[96], cb[80];
-	const char *vs = vb;
-	uint32_t v = 0;
-	const uint8_t *addr = NULL;
-	const char *name = NULL;
+	const struct key_info *ki = &keys[m->key];
+	struct val v = { 0 };
+	char cb[80];
+	const char *op;
 	bool hit;
 
-	vb[0] = '\0';
-	switch (m->key) {
-	case MI_K_IIFNAME:
-	case MI_K_OIFNAME:
-		name = m->key == MI_K_IIFNAME ? p->iif : p->oif;
-		snprintf(vb, sizeof(vb), "%s %s", key_word(m->key),
-			 *name ? name : "(none)");
-		break;
-	case MI_K_L4PROTO:
-		v = f->proto;
-		snprintf(vb, sizeof(vb), "%s", f->proto == IPPROTO_TCP ? "tcp" : "udp");
-		break;
-	case MI_K_SKUID:
-	case MI_K_SKGID:
-	case MI_K_SKUID_TCP_DPORT:
-	case MI_K_SKUID_UDP_DPORT:
-		if (!p->has_sk) {
-			snprintf(why, len, "no socket: %s never matches here",
-				 key_word(m->key));
-			return false;
-		}
-		if (m->key == MI_K_SKUID_TCP_DPORT || m->key == MI_K_SKUID_UDP_DPORT) {
-			uint8_t want = m->key == MI_K_SKUID_TCP_DPORT ? IPPROTO_TCP :
-									IPPROTO_UDP;
-
-			if (f->proto != want) {
-				snprintf(why, len, "not %s", want == IPPROTO_TCP ? "tcp" : "udp");
-				return false;
-			}
-			snprintf(vb, sizeof(vb), "uid %u . port %u", f->uid, p->dport);
-			break;
-		}
-		v = m->key == MI_K_SKUID ? f->uid : f->gid;
-		snprintf(vb, sizeof(vb), "%s %u", key_word(m->key), v);
-		break;
-	case MI_K_MARK:
-		v = p->mark;
-		snprintf(vb, sizeof(vb), "mark %u", v);
-		break;
-	case MI_K_CTMARK:
-		v = p->ctmark;
-		snprintf(vb, sizeof(vb), "ct mark %u", v);
-		break;
-	case MI_K_CTSTATE:
-		hit = (p->ctstate & m->num) != 0;
-		snprintf(why, len, "ct state %s%s %s",
-			 p->ctstate == MI_CT_NEW ? "new" :
-			 p->ctstate == MI_CT_ESTABLISHED ? "established" :
-			 p->ctstate == MI_CT_RELATED ? "related" : "invalid",
-			 hit != m->neg ? "" : " not",
-			 m->num == MI_CT_INVALID ? "invalid" : "established,related");
-		return hit != m->neg;
-	case MI_K_IP_SADDR:
-	case MI_K_IP_DADDR:
-	case MI_K_IP6_SADDR:
-	case MI_K_IP6_DADDR: {
-		bool v4 = m->key == MI_K_IP_SADDR || m->key == MI_K_IP_DADDR;
-		bool src = m->key == MI_K_IP_SADDR || m->key == MI_K_IP6_SADDR;
-
-		if (f->family != (v4 ? AF_INET : AF_INET6)) {
-			snprintf(why, len, "not %s", v4 ? "IPv4" : "IPv6");
-			return false;
-		}
-		if (src && !p->have_src) {
-			snprintf(why, len, "source address unknown (give --src)");
-			return false;
-		}
-		addr = src ? p->saddr : p->daddr;
-		mi_addr_format(f->family, addr, vb, sizeof(vb));
-		break;
-	}
-	case MI_K_TCP_DPORT:
-	case MI_K_UDP_DPORT:
-	case MI_K_UDP_SPORT: {
-		uint8_t want = m->key == MI_K_TCP_DPORT ? IPPROTO_TCP : IPPROTO_UDP;
-
-		if (f->proto != want) {
-			snprintf(why, len, "not %s", want == IPPROTO_TCP ? "tcp" : "udp");
-			return false;
-		}
-		v = m->key == MI_K_UDP_SPORT ? p->sport : p->dport;
-		if (m->key == MI_K_UDP_SPORT && !v)
-			snprintf(vb, sizeof(vb), "source port (ephemeral)");
-		else
-			snprintf(vb, sizeof(vb), "%s %u", key_word(m->key), v);
-		break;
-	}
-	}
-
+	if (m->key == MI_K_CTSTATE)
+		return eval_ctstate(&w->p, m, why, len);
+	if (!deps_hold(&w->p, ki, why, len))
+		return false;
+	ki->get(&w->p, ki, &v);
 	switch (m->val) {
 	case MI_V_NUM:
-		hit = v == m->num;
+		hit = v.num == m->num;
 		if (m->key == MI_K_L4PROTO)
-			snprintf(cb, sizeof(cb), "%s", m->num == IPPROTO_TCP ? "tcp" : "udp");
+			snprintf(cb, sizeof(cb), "%s",
+				 m->num == IPPROTO_TCP ? "tcp" : "udp");
 		else
 			snprintf(cb, sizeof(cb), "%u", m->num);
+		op = hit ? "==" : "!=";
 		break;
 	case MI_V_CIDR:
-		hit = cidr_has(&m->cidr, addr);
+		hit = cidr_has(&m->cidr, v.addr);
 		mi_cidr_format(&m->cidr, cb, sizeof(cb));
+		op = hit ? "in" : "not in";
 		break;
 	case MI_V_IFNAME:
-		hit = !strcmp(name, m->ifname);
+		hit = !strcmp(v.name, m->ifname);
 		snprintf(cb, sizeof(cb), "%s", m->ifname);
+		op = hit ? "==" : "!=";
 		break;
 	case MI_V_SET:
 	default:
-		hit = set_has(w->plan, m->set, p, m->key, v, addr, name);
-		snprintf(why, len, "%s %s %s", vs, hit ? "in" : "not in",
-			 mi_set_info(m->set)->name);
-		return hit != m->neg;
+		hit = set_has(w->plan, m->set, &w->p, &v);
+		snprintf(cb, sizeof(cb), "%s", mi_set_info(m->set)->name);
+		op = hit ? "in" : "not in";
+		break;
 	}
-	if (m->val == MI_V_NUM && m->key != MI_K_L4PROTO && m->key != MI_K_MARK &&
-	    m->key != MI_K_CTMARK) {
-		/* "tcp port 80 != 15008" */
-		snprintf(why, len, "%s %s %s", vs, hit ? "==" : "!=", cb);
-	} else if (m->val == MI_V_CIDR) {
-		snprintf(why, len, "%s %s %s", vs, hit ? "in" : "not in", cb);
-	} else {
-		snprintf(why, len, "%s %s %s", vs, hit ? "==" : "!=", cb);
-	}
+	snprintf(why, len, "%s %s %s", v.text, op, cb);
 	return hit != m->neg;
 }
+
+/* All matches of @r: matched, every reason; not matched, the failing one. */
+static bool eval_rule(const struct walk *w, const struct mi_rule *r, char *why,
+		      size_t len)
+{
+	char one[256];
+
+	why[0] = '\0';
+	for (unsigned int k = 0; k < r->nm; k++) {
+		if (!eval_match(w, &r->m[k], one, sizeof(one))) {
+			snprintf(why, len, "%s", one);
+			return false;
+		}
+		catf(why, len, "%s%s", *why ? ", " : "", one);
+	}
+	return true;
+}
+
+/* ---- steps, notes and decisions ------------------------------------------ */
 
 static void add_step(struct walk *w, enum mi_chain_id c, size_t i, bool matched,
 		     const char *why)
@@ -573,168 +405,206 @@ static bool is_trampoline(enum mi_chain_id c)
 	       c == MI_C_TPROXY || c == MI_C_DIVERT || c == MI_C_DROP;
 }
 
-struct frame {
-	enum mi_chain_id chain;
-	size_t idx;
-	char why[256];
-};
-
 #define MAX_DEPTH 16
 
-static void decide(struct walk *w, enum mi_chain_id c, size_t i,
-		   const char *why, const struct frame *stack, size_t depth)
-{
-	struct mi_explain *ex = w->ex;
+/* Where the walk of one base chain is: the chain, the rule, the jumps. */
+struct cursor {
+	enum mi_chain_id cur;
+	size_t i;
+	size_t depth;
+	struct {
+		enum mi_chain_id chain;
+		size_t idx;
+		char why[256];
+	} stack[MAX_DEPTH];
+	uint16_t tproxy_port;
+};
 
+/* The rule decided @outcome; a trampoline's decision is its caller's. */
+static void decide(struct walk *w, const struct cursor *c, const char *why,
+		   enum mi_outcome outcome, uint16_t port)
+{
+	struct mi_decision *d = &w->ex->d;
+	enum mi_chain_id chain = c->cur;
+	size_t i = c->i;
+
+	if (w->done)
+		return;
 	w->done = true;
-	ex->decided = true;
-	if (is_trampoline(c) && depth) {
-		c = stack[depth - 1].chain;
-		i = stack[depth - 1].idx;
-		why = stack[depth - 1].why;
+	d->decided = true;
+	d->outcome = outcome;
+	d->port = port;
+	d->mark = outcome == MI_OUT_TPROXY ? w->p.mark : 0;
+	if (is_trampoline(chain) && c->depth) {
+		chain = c->stack[c->depth - 1].chain;
+		i = c->stack[c->depth - 1].idx;
+		why = c->stack[c->depth - 1].why;
 	}
-	ex->dec_chain = c;
-	ex->dec_idx = i;
-	snprintf(ex->dec_why, sizeof(ex->dec_why), "%s", why);
+	d->chain = chain;
+	d->idx = i;
+	snprintf(d->why, sizeof(d->why), "%s", why);
 }
 
-enum chain_end { END_CONTINUE, END_ACCEPT, END_DROP };
+/* NAT: the destination is now local, on the proxy's port. */
+static void nat_redirect(struct walk *w, uint16_t port)
+{
+	memset(w->p.daddr, 0, 16);
+	if (w->p.f->family == AF_INET) {
+		w->p.daddr[0] = 127;
+		w->p.daddr[3] = 1;
+	} else {
+		w->p.daddr[15] = 1;
+	}
+	w->p.dport = port;
+	w->redirected = true;
+}
+
+/* The rule's statements; true when one of them ends the chain (NAT). */
+static bool apply_stmts(struct walk *w, struct cursor *c,
+			const struct mi_rule *r, const char *why)
+{
+	for (unsigned int k = 0; k < r->ns; k++) {
+		const struct mi_stmt *s = &r->s[k];
+
+		switch (s->kind) {
+		case MI_S_MARK_SET:
+			w->p.mark = s->arg;
+			if (s->arg == MI_OUTBOUND_TPROXY_MARK)
+				note(w->ex,
+				     "%s rule %zu sets mark %u: the route "
+				     "chain re-routes the packet, over lo to "
+				     "the pod's own address",
+				     mi_chain_info(c->cur)->name, c->i + 1,
+				     s->arg);
+			break;
+		case MI_S_CTMARK_FROM_MARK:
+			w->p.ctmark = w->p.mark;
+			break;
+		case MI_S_MARK_FROM_CTMARK:
+			w->p.mark = w->p.ctmark;
+			break;
+		case MI_S_CTZONE_SET:
+			note(w->ex,
+			     "%s rule %zu puts the connection in conntrack "
+			     "zone %u",
+			     mi_chain_info(c->cur)->name, c->i + 1, s->arg);
+			break;
+		case MI_S_REDIRECT:
+			decide(w, c, why, MI_OUT_REDIRECT, (uint16_t)s->arg);
+			nat_redirect(w, (uint16_t)s->arg);
+			return true; /* a NAT statement is terminal */
+		case MI_S_TPROXY4:
+		case MI_S_TPROXY6:
+			c->tproxy_port = (uint16_t)s->arg;
+			break;
+		}
+	}
+	return false;
+}
+
+enum chain_end {
+	END_NEXT,
+	END_CONTINUE,
+	END_ACCEPT,
+	END_DROP
+};
+
+/* Back to the rule after the jump; END_CONTINUE at the base chain's end. */
+static enum chain_end pop(struct cursor *c)
+{
+	if (!c->depth)
+		return END_CONTINUE; /* policy accept */
+	c->depth--;
+	c->cur = c->stack[c->depth].chain;
+	c->i = c->stack[c->depth].idx + 1;
+	return END_NEXT;
+}
+
+/* The rule's verdict: where the walk goes on, or how the chain ends. */
+static enum chain_end apply_verdict(struct walk *w, struct cursor *c,
+				    const struct mi_rule *r, const char *why)
+{
+	switch (r->verdict) {
+	case MI_VERDICT_NONE:
+		c->i++;
+		return END_NEXT;
+	case MI_VERDICT_RETURN:
+		if (!w->looped && !w->done) {
+			w->primary_return = true;
+			w->ret_chain = c->cur;
+			w->ret_idx = c->i;
+			snprintf(w->ret_why, sizeof(w->ret_why), "%s", why);
+		}
+		return pop(c);
+	case MI_VERDICT_JUMP:
+		if (c->depth == MAX_DEPTH)
+			return END_CONTINUE;
+		c->stack[c->depth].chain = c->cur;
+		c->stack[c->depth].idx = c->i;
+		snprintf(c->stack[c->depth].why, sizeof(c->stack[0].why), "%s",
+			 why);
+		c->depth++;
+		c->cur = r->target;
+		c->i = 0;
+		return END_NEXT;
+	case MI_VERDICT_ACCEPT:
+		if (c->tproxy_port)
+			decide(w, c, why, MI_OUT_TPROXY, c->tproxy_port);
+		return END_ACCEPT;
+	case MI_VERDICT_DROP:
+	default:
+		decide(w, c, why, MI_OUT_DROP, 0);
+		return END_DROP;
+	}
+}
 
 /* Walk base chain @base and what it jumps to. */
 static enum chain_end walk_base(struct walk *w, enum mi_chain_id base)
 {
-	const struct mi_plan *plan = w->plan;
-	struct frame stack[MAX_DEPTH];
-	size_t depth = 0, i = 0;
-	enum mi_chain_id cur = base;
-	uint16_t tproxy_port = 0;
+	struct cursor c = { .cur = base };
+	enum chain_end end = END_NEXT;
 
-	for (;;) {
-		const struct mi_rules *rs = &plan->chains[cur];
+	while (end == END_NEXT) {
+		const struct mi_rules *rs = &w->plan->chains[c.cur];
 		const struct mi_rule *r;
-		char why[256] = "", one[256];
-		bool ok = true;
+		char why[256];
+		bool ok;
 
-		if (i >= rs->n) {
-			if (!w->looped && !w->done && !w->fell_off && depth) {
+		if (c.i >= rs->n) {
+			if (!w->looped && !w->done && !w->fell_off && c.depth) {
 				w->fell_off = true;
-				w->end_chain = cur;
+				w->end_chain = c.cur;
 			}
-			if (!depth)
-				return END_CONTINUE;	/* policy accept */
-			depth--;
-			cur = stack[depth].chain;
-			i = stack[depth].idx + 1;
+			end = pop(&c);
 			continue;
 		}
-		r = &rs->v[i];
-		for (unsigned int k = 0; k < r->nm && ok; k++) {
-			ok = eval_match(w, &r->m[k], one, sizeof(one));
-			/* matched: list every reason; not matched: the failing one */
-			if (ok)
-				catf(why, sizeof(why), "%s%s", *why ? ", " : "", one);
-			else
-				snprintf(why, sizeof(why), "%s", one);
-		}
-		add_step(w, cur, i, ok, why);
-		if (!ok) {
-			i++;
-			continue;
-		}
-		for (unsigned int k = 0; k < r->ns; k++) {
-			const struct mi_stmt *s = &r->s[k];
-
-			switch (s->kind) {
-			case MI_S_MARK_SET:
-				w->p.mark = s->arg;
-				if (s->arg == MI_OUTBOUND_TPROXY_MARK)
-					note(w->ex, "%s rule %zu sets mark %u: the route chain re-routes the packet, over lo to the pod's own address",
-					     mi_chain_info(cur)->name, i + 1, s->arg);
-				break;
-			case MI_S_CTMARK_FROM_MARK:
-				w->p.ctmark = w->p.mark;
-				break;
-			case MI_S_MARK_FROM_CTMARK:
-				w->p.mark = w->p.ctmark;
-				break;
-			case MI_S_CTZONE_SET:
-				note(w->ex, "%s rule %zu puts the connection in conntrack zone %u",
-				     mi_chain_info(cur)->name, i + 1, s->arg);
-				break;
-			case MI_S_REDIRECT:
-				if (!w->done) {
-					w->ex->outcome = MI_OUT_REDIRECT;
-					w->ex->port = (uint16_t)s->arg;
-					decide(w, cur, i, why, stack, depth);
-				}
-				/* NAT: the destination is now local */
-				memset(w->p.daddr, 0, 16);
-				if (w->p.f->family == AF_INET) {
-					w->p.daddr[0] = 127;
-					w->p.daddr[3] = 1;
-				} else {
-					w->p.daddr[15] = 1;
-				}
-				w->p.dport = (uint16_t)s->arg;
-				w->redirected = true;
-				return END_ACCEPT;	/* a NAT statement is terminal */
-			case MI_S_TPROXY4:
-			case MI_S_TPROXY6:
-				tproxy_port = (uint16_t)s->arg;
-				break;
-			}
-		}
-		switch (r->verdict) {
-		case MI_VERDICT_NONE:
-			i++;
-			break;
-		case MI_VERDICT_RETURN:
-			if (!w->looped && !w->done) {
-				w->primary_return = true;
-				w->ret_chain = cur;
-				w->ret_idx = i;
-				snprintf(w->ret_why, sizeof(w->ret_why), "%s", why);
-			}
-			if (!depth)
-				return END_CONTINUE;
-			depth--;
-			cur = stack[depth].chain;
-			i = stack[depth].idx + 1;
-			break;
-		case MI_VERDICT_JUMP:
-			if (depth == MAX_DEPTH)
-				return END_CONTINUE;
-			stack[depth].chain = cur;
-			stack[depth].idx = i;
-			snprintf(stack[depth].why, sizeof(stack[depth].why), "%s", why);
-			depth++;
-			cur = r->target;
-			i = 0;
-			break;
-		case MI_VERDICT_ACCEPT:
-			if (tproxy_port && !w->done) {
-				w->ex->outcome = MI_OUT_TPROXY;
-				w->ex->port = tproxy_port;
-				w->ex->mark = w->p.mark;
-				decide(w, cur, i, why, stack, depth);
-			}
-			return END_ACCEPT;
-		case MI_VERDICT_DROP:
-			if (!w->done) {
-				w->ex->outcome = MI_OUT_DROP;
-				decide(w, cur, i, why, stack, depth);
-			}
-			return END_DROP;
-		}
+		r = &rs->v[c.i];
+		ok = eval_rule(w, r, why, sizeof(why));
+		add_step(w, c.cur, c.i, ok, why);
+		if (!ok)
+			c.i++;
+		else if (apply_stmts(w, &c, r, why))
+			end = END_ACCEPT;
+		else
+			end = apply_verdict(w, &c, r, why);
 	}
+	return end;
 }
 
 /* Base chains of a hook, in priority order. */
-static const enum mi_chain_id out_chains[] = { MI_C_RAW_OUTPUT, MI_C_MANGLE_OUTPUT,
+static const enum mi_chain_id out_chains[] = { MI_C_RAW_OUTPUT,
+					       MI_C_MANGLE_OUTPUT,
 					       MI_C_NAT_OUTPUT };
 static const enum mi_chain_id pre_chains[] = { MI_C_RAW_PREROUTING,
 					       MI_C_MANGLE_PREROUTING,
 					       MI_C_NAT_PREROUTING };
+
+static bool is_nat(enum mi_chain_id c)
+{
+	const char *type = mi_chain_info(c)->type;
+
+	return type && !strcmp(type, "nat");
+}
 
 static enum chain_end walk_hook(struct walk *w, const enum mi_chain_id *chains,
 				size_t n)
@@ -742,57 +612,178 @@ static enum chain_end walk_hook(struct walk *w, const enum mi_chain_id *chains,
 	for (size_t i = 0; i < n; i++) {
 		if (!mi_plan_has_chain(w->plan, chains[i]))
 			continue;
+		if (is_nat(chains[i]) && (!w->nat || w->looped)) {
+			/* NAT sees a connection's first packet only */
+			w->ex->skipped_nat = !w->looped;
+			continue;
+		}
 		if (walk_base(w, chains[i]) == END_DROP)
 			return END_DROP;
 	}
 	return END_CONTINUE;
 }
 
+static void walk_init(struct walk *w, const struct mi_plan *plan,
+		      const struct mi_flow *f, struct mi_explain *ex)
+{
+	memset(w, 0, sizeof(*w));
+	memset(ex, 0, sizeof(*ex));
+	w->plan = plan;
+	w->ex = ex;
+	w->p.f = f;
+	memcpy(w->p.saddr, f->src, 16);
+	memcpy(w->p.daddr, f->dst, 16);
+	w->p.sport = f->sport;
+	w->p.dport = f->dport;
+	w->p.have_src = f->have_src;
+	w->p.mark = f->mark;
+	w->p.ctmark = f->ctmark;
+	w->p.ctstate = f->ctstate;
+	w->nat = f->ctstate == MI_CT_NEW;
+}
+
+static void walk_phases(struct walk *w, const struct mi_flow *f)
+{
+	if (f->dir == MI_DIR_IN) {
+		w->p.iif = f->iif;
+		w->p.oif = "";
+		walk_hook(w, pre_chains, ARRAY_SIZE(pre_chains));
+		return;
+	}
+	w->p.iif = "";
+	w->p.oif = f->oif;
+	w->p.has_sk = f->have_uid;
+	if (walk_hook(w, out_chains, ARRAY_SIZE(out_chains)) == END_DROP ||
+	    (strcmp(f->oif, "lo") && !w->redirected))
+		return;
+	/*
+	 * Local destinations, and redirected packets (now to 127.0.0.1 or
+	 * ::1), come back in over lo: no socket; nat was already done at
+	 * output.
+	 */
+	w->looped = true;
+	w->p.iif = "lo";
+	w->p.oif = "";
+	w->p.has_sk = false;
+	walk_hook(w, pre_chains, ARRAY_SIZE(pre_chains));
+}
+
+static void walk_finish(struct walk *w)
+{
+	struct mi_explain *ex = w->ex;
+
+	if (!w->done && w->primary_return) {
+		ex->d.decided = true;
+		ex->d.chain = w->ret_chain;
+		ex->d.idx = w->ret_idx;
+		snprintf(ex->d.why, sizeof(ex->d.why), "%s", w->ret_why);
+	}
+	ex->fell_off = w->fell_off;
+	ex->end_chain = w->end_chain;
+}
+
+/*
+ * Not NEW: the nat chains were skipped. The packet keeps what NAT did
+ * to the connection's first packet: walk that one for the decision
+ * these rules take for it.
+ */
+static void follow_first(const struct mi_plan *plan,
+			 const struct mi_config *cfg, const struct mi_flow *f,
+			 struct mi_explain *ex)
+{
+	struct mi_flow first = *f;
+	struct mi_explain fx;
+
+	if (!ex->skipped_nat || ex->d.outcome != MI_OUT_PASS)
+		return;
+	if (f->ctstate == MI_CT_INVALID) {
+		ex->invalid = true;
+		snprintf(ex->reason, sizeof(ex->reason),
+			 "an invalid packet belongs to no connection: "
+			 "NAT leaves it alone");
+		return;
+	}
+	first.ctstate = MI_CT_NEW;
+	mi_explain_walk(plan, cfg, &first, &fx);
+	ex->first = fx.d;
+	mi_explain_release(&fx);
+	if (ex->first.outcome == MI_OUT_REDIRECT)
+		ex->d.outcome = MI_OUT_FOLLOW;
+	else if (!ex->d.decided)
+		snprintf(ex->reason, sizeof(ex->reason),
+			 "NAT sees a connection's first packet only, and "
+			 "these rules do not capture that one either");
+}
+
+static void servers_text(const struct mi_config *cfg, int family, char *buf,
+			 size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < cfg->dns_servers.n; i++) {
+		char a[INET6_ADDRSTRLEN];
+
+		if (cfg->dns_servers.v[i].family != family)
+			continue;
+		mi_addr_format(family, cfg->dns_servers.v[i].addr, a,
+			       sizeof(a));
+		catf(buf, len, "%s%s", *buf ? ", " : "", a);
+	}
+	if (!*buf)
+		snprintf(buf, len, "none of this family");
+}
+
+/* Why UDP no rule decided about is not captured. */
+static void udp_reason(const struct mi_config *cfg, const struct mi_flow *f,
+		       struct mi_explain *ex)
+{
+	uint16_t port = f->dir == MI_DIR_OUT ? cfg->proxy_port
+					     : cfg->inbound_port;
+	char srv[200], dst[INET6_ADDRSTRLEN];
+
+	if (f->proto != IPPROTO_UDP || ex->d.decided ||
+	    ex->d.outcome != MI_OUT_PASS)
+		return;
+	if (f->dir == MI_DIR_IN) {
+		snprintf(ex->reason, sizeof(ex->reason),
+			 "only TCP goes to :%u; arriving UDP is never captured",
+			 port);
+		return;
+	}
+	if (!cfg->dns) {
+		snprintf(
+			ex->reason, sizeof(ex->reason),
+			"only TCP goes to :%u; UDP is captured as DNS only, "
+			"and DNS capture is off (--redirect-dns)",
+			port);
+		return;
+	}
+	if (f->dport != 53) {
+		snprintf(
+			ex->reason, sizeof(ex->reason),
+			"only TCP goes to :%u; UDP is captured as DNS only "
+			"(port 53), not to port %u",
+			port, f->dport);
+		return;
+	}
+	servers_text(cfg, f->family, srv, sizeof(srv));
+	mi_addr_format(f->family, f->dst, dst, sizeof(dst));
+	snprintf(
+		ex->reason, sizeof(ex->reason),
+		"only TCP goes to :%u; UDP is captured as DNS only, to the "
+		"resolv.conf servers (%s): %s is not one of them",
+		port, srv, dst);
+}
+
 void mi_explain_walk(const struct mi_plan *plan, const struct mi_config *cfg,
 		     const struct mi_flow *f, struct mi_explain *ex)
 {
-	struct walk w = { .plan = plan, .cfg = cfg, .ex = ex };
+	struct walk w;
 
-	memset(ex, 0, sizeof(*ex));
-	w.p.f = f;
-	memcpy(w.p.saddr, f->src, 16);
-	memcpy(w.p.daddr, f->dst, 16);
-	w.p.sport = f->sport;
-	w.p.dport = f->dport;
-	w.p.have_src = f->have_src;
-	w.p.mark = f->mark;
-	w.p.ctmark = f->ctmark;
-	w.p.ctstate = f->ctstate;
-	if (f->dir == MI_DIR_IN) {
-		w.p.iif = f->iif;
-		w.p.oif = "";
-		walk_hook(&w, pre_chains, ARRAY_SIZE(pre_chains));
-	} else {
-		w.p.iif = "";
-		w.p.oif = f->oif;
-		w.p.has_sk = f->have_uid;
-		if (walk_hook(&w, out_chains, ARRAY_SIZE(out_chains)) != END_DROP &&
-		    (!strcmp(f->oif, "lo") || w.redirected)) {
-			/*
-			 * Local destinations, and redirected packets (now to
-			 * 127.0.0.1 or ::1), come back in over lo: no socket;
-			 * nat was already done at output.
-			 */
-			w.looped = true;
-			w.p.iif = "lo";
-			w.p.oif = "";
-			w.p.has_sk = false;
-			walk_hook(&w, pre_chains, 2);
-		}
-	}
-	if (!w.done && w.primary_return) {
-		ex->decided = true;
-		ex->dec_chain = w.ret_chain;
-		ex->dec_idx = w.ret_idx;
-		snprintf(ex->dec_why, sizeof(ex->dec_why), "%s", w.ret_why);
-	}
-	ex->fell_off = w.fell_off;
-	ex->end_chain = w.end_chain;
+	walk_init(&w, plan, f, ex);
+	walk_phases(&w, f);
+	walk_finish(&w);
+	follow_first(plan, cfg, f, ex);
+	udp_reason(cfg, f, ex);
 }
 
 void mi_explain_release(struct mi_explain *ex)
@@ -800,6 +791,8 @@ void mi_explain_release(struct mi_explain *ex)
 	free(ex->steps);
 	memset(ex, 0, sizeof(*ex));
 }
+
+/* ---- printing ------------------------------------------------------------ */
 
 static const char *port_label(const struct mi_config *cfg, uint16_t port)
 {
@@ -812,26 +805,47 @@ static const char *port_label(const struct mi_config *cfg, uint16_t port)
 	return "";
 }
 
-void mi_explain_outcome(const struct mi_explain *ex, const struct mi_config *cfg,
-			char *buf, size_t len)
+static void decision_text(const struct mi_decision *d,
+			  const struct mi_config *cfg, char *buf, size_t len)
 {
-	switch (ex->outcome) {
+	switch (d->outcome) {
 	case MI_OUT_REDIRECT:
-		snprintf(buf, len, "captured -> redirected to :%u%s", ex->port,
-			 port_label(cfg, ex->port));
+		snprintf(buf, len, "captured -> redirected to :%u%s", d->port,
+			 port_label(cfg, d->port));
 		break;
 	case MI_OUT_TPROXY:
 		snprintf(buf, len, "captured -> TPROXY to :%u with mark %u%s",
-			 ex->port, ex->mark, port_label(cfg, ex->port));
+			 d->port, d->mark, port_label(cfg, d->port));
 		break;
 	case MI_OUT_DROP:
 		snprintf(buf, len, "dropped");
+		break;
+	case MI_OUT_FOLLOW:
+		snprintf(buf, len, "follows the connection's first packet");
 		break;
 	case MI_OUT_PASS:
 	default:
 		snprintf(buf, len, "passes (not captured)");
 		break;
 	}
+}
+
+void mi_explain_outcome(const struct mi_explain *ex,
+			const struct mi_config *cfg, char *buf, size_t len)
+{
+	char first[160];
+
+	decision_text(&ex->d, cfg, buf, len);
+	if (ex->d.outcome != MI_OUT_FOLLOW)
+		return;
+	decision_text(&ex->first, cfg, first, sizeof(first));
+	snprintf(
+		buf, len,
+		"follows the connection's first packet (nat chains see only "
+		"that one): "
+		"opened under these rules, %s; opened before they were "
+		"installed, not NATed (passes)",
+		first);
 }
 
 /* Rule text without its comment. */
@@ -851,11 +865,11 @@ static void rule_text(const struct mi_rule *r, char *buf, size_t len)
 		*c = '\0';
 }
 
-void mi_explain_print(const struct mi_plan *plan, const struct mi_config *cfg,
-		      const struct mi_explain *ex, bool verbose, FILE *out)
+static void print_steps(const struct mi_plan *plan, const struct mi_explain *ex,
+			bool verbose, FILE *out)
 {
 	bool looped = false;
-	char text[1024], oc[160];
+	char text[1024];
 
 	for (size_t i = 0; i < ex->n; i++) {
 		const struct mi_step *s = &ex->steps[i];
@@ -864,7 +878,10 @@ void mi_explain_print(const struct mi_plan *plan, const struct mi_config *cfg,
 		if (!s->matched && !verbose)
 			continue;
 		if (s->looped && !looped) {
-			fprintf(out, "-- back in over lo (prerouting, iif lo; nat is skipped: the connection is already NATed):\n");
+			fprintf(out,
+				"-- back in over lo (prerouting, iif lo; nat "
+				"is skipped: the connection is already "
+				"NATed):\n");
 			looped = true;
 		}
 		rule_text(r, text, sizeof(text));
@@ -874,26 +891,610 @@ void mi_explain_print(const struct mi_plan *plan, const struct mi_config *cfg,
 				r->why ? r->why : "");
 		else
 			fprintf(out, "%-21s rule %-2zu %s  -> no (%s)\n",
-				mi_chain_info(s->chain)->name, s->idx + 1, text, s->why);
+				mi_chain_info(s->chain)->name, s->idx + 1, text,
+				s->why);
 	}
+}
+
+static void print_decider(const struct mi_plan *plan,
+			  const struct mi_decision *d, const char *lead,
+			  FILE *out)
+{
+	const struct mi_rule *r = &plan->chains[d->chain].v[d->idx];
+
+	fprintf(out, "; %s %s rule %zu ", lead, mi_chain_info(d->chain)->name,
+		d->idx + 1);
+	if (r->why)
+		fprintf(out, "\"%s\"", r->why);
+	else
+		fprintf(out, "(no meshinit comment: added by hand?)");
+	if (d->why[0])
+		fprintf(out, ": %s", d->why);
+}
+
+void mi_explain_print(const struct mi_plan *plan, const struct mi_config *cfg,
+		      const struct mi_explain *ex, bool verbose, FILE *out)
+{
+	char oc[600];
+
+	print_steps(plan, ex, verbose, out);
+	if (ex->skipped_nat && !ex->invalid)
+		fprintf(out,
+			"note: not a connection's first packet: the nat "
+			"chains are not walked (NAT sees the first packet "
+			"only; later packets keep the translation decided for "
+			"it)\n");
 	for (size_t i = 0; i < ex->nnotes; i++)
 		fprintf(out, "note: %s\n", ex->notes[i]);
 	mi_explain_outcome(ex, cfg, oc, sizeof(oc));
 	fprintf(out, "outcome: %s", oc);
-	if (ex->decided) {
-		const struct mi_rule *r = &plan->chains[ex->dec_chain].v[ex->dec_idx];
-
-		fprintf(out, "; decided by %s rule %zu \"%s\"",
-			mi_chain_info(ex->dec_chain)->name, ex->dec_idx + 1,
-			r->why ? r->why : "");
-		if (ex->dec_why[0])
-			fprintf(out, ": %s", ex->dec_why);
+	if (ex->d.outcome == MI_OUT_FOLLOW) {
+		if (ex->first.decided)
+			print_decider(plan, &ex->first,
+				      "the first packet is decided by", out);
+	} else if (ex->d.decided) {
+		print_decider(plan, &ex->d, "decided by", out);
+	} else if (ex->reason[0]) {
+		fprintf(out, "; %s", ex->reason);
+		if (ex->skipped_nat && ex->first.decided)
+			print_decider(plan, &ex->first,
+				      "the first packet is decided by", out);
 	} else {
-		fprintf(out, "; no rule decided: the packet ran off the end of %s",
-			ex->fell_off ? mi_chain_info(ex->end_chain)->name :
-				       "every chain (none installed for this hook)");
+		fprintf(out,
+			"; no rule decided: the packet ran off the end of %s",
+			ex->fell_off
+				? mi_chain_info(ex->end_chain)->name
+				: "every chain (none installed for this hook)");
 	}
 	fputc('\n', out);
+}
+
+/* ---- other tables on the packet's hooks ---------------------------------- */
+
+/* The hooks the packet meets, in order; @looped: over lo, back in. */
+static size_t flow_hooks(const struct mi_flow *f, uint32_t *hooks)
+{
+	size_t n = 0;
+
+	if (f->dir == MI_DIR_OUT) {
+		hooks[n++] = NF_INET_LOCAL_OUT;
+		hooks[n++] = NF_INET_POST_ROUTING;
+		if (strcmp(f->oif, "lo"))
+			return n;
+	}
+	hooks[n++] = NF_INET_PRE_ROUTING;
+	hooks[n++] = NF_INET_LOCAL_IN;
+	return n;
+}
+
+static bool family_applies(uint32_t nfproto, int family)
+{
+	return nfproto == NFPROTO_INET ||
+	       (nfproto == NFPROTO_IPV4 && family == AF_INET) ||
+	       (nfproto == NFPROTO_IPV6 && family == AF_INET6);
+}
+
+static bool is_meshinit(uint32_t family, const char *table)
+{
+	return family == NFPROTO_INET && (!strcmp(table, MI_TABLE_NAME) ||
+					  !strcmp(table, MI_TRACE_TABLE));
+}
+
+/* "before meshinit's mangle-output (-150)" */
+static void relative(uint32_t hook, int32_t prio, char *buf, size_t len)
+{
+	const struct mi_chain_info *after = NULL;
+
+	for (int id = 0; id <= MI_C_RAW_OUTPUT; id++) {
+		const struct mi_chain_info *ci =
+			mi_chain_info((enum mi_chain_id)id);
+
+		if ((uint32_t)ci->hook != hook || ci->prio <= prio)
+			continue;
+		if (!after || ci->prio < after->prio)
+			after = ci;
+	}
+	if (after)
+		snprintf(buf, len, "before meshinit's %s (%d)", after->name,
+			 after->prio);
+	else if (hook == NF_INET_LOCAL_OUT || hook == NF_INET_PRE_ROUTING)
+		snprintf(buf, len, "after meshinit's chains of this hook");
+	else
+		snprintf(buf, len, "after meshinit's %s chains",
+			 hook == NF_INET_POST_ROUTING ? "output"
+						      : "prerouting");
+}
+
+static void print_other(const struct mi_ruleset *rs,
+			const struct mi_rs_chain *c, FILE *out)
+{
+	char rel[96], text[1024];
+
+	relative(c->hook, c->prio, rel, sizeof(rel));
+	fprintf(out,
+		"other table: %s %s chain %s (type %s hook %s priority %d: "
+		"%s; policy %s)\n",
+		mi_nfproto_name(c->family), c->table, c->name, c->type,
+		mi_hook_name(c->hook), c->prio, rel,
+		c->policy == NF_DROP ? "drop" : "accept");
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct mi_rs_rule *r = &rs->rules[i];
+		const char *t;
+
+		if (r->family != c->family || strcmp(r->table, c->table) ||
+		    strcmp(r->chain, c->name) || !(t = mi_rs_rule_terminal(r)))
+			continue;
+		mi_rule_render(r->r, text, sizeof(text));
+		fprintf(out, "  rule %zu: %s  -> can %s the packet\n", r->idx,
+			text, t);
+	}
+	if (c->policy == NF_DROP)
+		fprintf(out, "  policy drop: drops what no rule accepts\n");
+}
+
+size_t mi_explain_others(const struct mi_ruleset *rs, const struct mi_flow *f,
+			 FILE *out)
+{
+	uint32_t hooks[4];
+	size_t nh = flow_hooks(f, hooks), named = 0;
+
+	for (size_t h = 0; h < nh; h++) {
+		for (size_t i = 0; i < rs->nchains; i++) {
+			const struct mi_rs_chain *c = &rs->chains[i];
+
+			if (!c->base || c->hook != hooks[h] ||
+			    !family_applies(c->family, f->family) ||
+			    is_meshinit(c->family, c->table))
+				continue;
+			print_other(rs, c, out);
+			named++;
+		}
+	}
+	if (named)
+		fprintf(out,
+			"note: explain walks meshinit's rules only; the %zu "
+			"chain%s above can decide the packet too (`explain "
+			"--kernel` shows which rule did)\n",
+			named, named == 1 ? "" : "s");
+	return named;
+}
+
+/* ---- is anything listening? ---------------------------------------------- */
+
+/* Where the packet ends up in this namespace, when it does. */
+struct landing {
+	bool local;
+	uint8_t proto;
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+	bool any_addr; /* TPROXY: a transparent socket on any address */
+};
+
+static bool landing_of(const struct mi_explain *ex, const struct mi_flow *f,
+		       bool dst_local, struct landing *l)
+{
+	const struct mi_decision *d =
+		ex->d.outcome == MI_OUT_FOLLOW ? &ex->first : &ex->d;
+
+	memset(l, 0, sizeof(*l));
+	l->proto = f->proto;
+	l->family = f->family;
+	switch (d->outcome) {
+	case MI_OUT_REDIRECT:
+		l->port = d->port;
+		if (f->dir == MI_DIR_OUT) {
+			/* REDIRECT at output: to the loopback address */
+			if (f->family == AF_INET) {
+				l->addr[0] = 127;
+				l->addr[3] = 1;
+			} else {
+				l->addr[15] = 1;
+			}
+		} else {
+			memcpy(l->addr, f->dst, 16);
+		}
+		break;
+	case MI_OUT_TPROXY:
+		l->port = d->port;
+		l->any_addr = true;
+		break;
+	case MI_OUT_PASS:
+		if (!dst_local && f->dir == MI_DIR_OUT)
+			return false;
+		l->port = f->dport;
+		memcpy(l->addr, f->dst, 16);
+		break;
+	default:
+		return false;
+	}
+	l->local = true;
+	return true;
+}
+
+/*
+ * Print whether a socket takes the packet where it lands; true when
+ * nothing does (a TCP connection is refused, a datagram dropped).
+ */
+static bool check_listener(const struct landing *l, FILE *out)
+{
+	const char *pn = l->proto == IPPROTO_TCP ? "TCP" : "UDP";
+	struct mi_sock *s;
+	struct mi_err err = { 0 };
+	char ep[80], a[INET6_ADDRSTRLEN];
+	size_t n, i;
+
+	if (mi_sock_find(l->proto, l->port, &s, &n, &err) < 0) {
+		fprintf(out, "listener: cannot tell (%s)\n", err.msg);
+		return false;
+	}
+	if (l->any_addr)
+		snprintf(ep, sizeof(ep), ":%u", l->port);
+	else
+		mi_flow_endpoint(l->family, l->addr, l->port, ep, sizeof(ep));
+	for (i = 0; i < n; i++)
+		if (l->any_addr || mi_sock_accepts(&s[i], l->family, l->addr))
+			break;
+	if (i < n) {
+		mi_addr_format(s[i].family, s[i].addr, a, sizeof(a));
+		fprintf(out,
+			"listener: %s %s is taken by a socket bound to "
+			"%s%s%s:%u (uid %u)\n",
+			pn, ep, s[i].family == AF_INET6 ? "[" : "", a,
+			s[i].family == AF_INET6 ? "]" : "", s[i].port,
+			s[i].uid);
+	} else {
+		fprintf(out,
+			"listener: NOTHING %s on %s %s in this namespace: %s\n",
+			l->proto == IPPROTO_TCP ? "listens" : "is bound", pn,
+			ep,
+			l->proto == IPPROTO_TCP
+				? "the connection is refused (is the proxy up?)"
+				: "the datagram is dropped (port unreachable)");
+	}
+	free(s);
+	return i == n;
+}
+
+/* ---- explain --kernel: the kernel's nftrace of a probe
+ * ----------------------- */
+
+/* Order of a base chain on the packet's path: hook, then priority. */
+static bool base_key(const struct mi_ruleset *rs, const struct mi_trace_ev *e,
+		     int64_t *key)
+{
+	const struct mi_rs_chain *c =
+		mi_ruleset_chain(rs, e->family, e->table, e->chain);
+	int64_t h;
+
+	if (!c || !c->base)
+		return false;
+	/* output then postrouting; prerouting then input */
+	h = c->hook == NF_INET_POST_ROUTING || c->hook == NF_INET_LOCAL_IN ? 1
+									   : 0;
+	*key = h * 0x100000000LL + c->prio;
+	return true;
+}
+
+/*
+ * Packet ids are a hash of the skb's address, flow hash and input
+ * interface, so a later packet of the flow (the handshake's ACK, a
+ * retransmission) may come with the same id. One packet meets the base
+ * chains of its hooks in priority order, each once: an event in an
+ * earlier base chain, or in one already left, starts the next packet.
+ */
+struct seg {
+	bool started, closed, over;
+	int64_t key;
+};
+
+static bool same_packet(const struct mi_ruleset *rs, struct seg *g,
+			const struct mi_trace_ev *e)
+{
+	int64_t k;
+
+	if (g->over)
+		return false;
+	if (base_key(rs, e, &k)) {
+		if (g->started && (k < g->key || (k == g->key && g->closed))) {
+			g->over = true;
+			return false;
+		}
+		if (!g->started || k > g->key) {
+			g->started = true;
+			g->key = k;
+			g->closed = false;
+		}
+	}
+	if (e->type == NFT_TRACETYPE_POLICY ||
+	    (e->type == NFT_TRACETYPE_RULE &&
+	     (e->verdict == NF_ACCEPT || e->verdict == NF_DROP)))
+		g->closed = true;
+	return true;
+}
+
+/* The probe's events: its first packet id, then the same packet over lo. */
+struct kpath {
+	size_t n;
+	struct kev {
+		const struct mi_trace_ev *e;
+		bool looped;
+	} v[256];
+};
+
+static void kernel_path(const struct mi_ruleset *rs,
+			const struct mi_trace_evs *evs, struct kpath *kp)
+{
+	struct seg seg1 = { 0 }, seg2 = { 0 };
+	uint32_t first = 0, second = 0;
+	bool have_first = false, have_second = false, lo_done = false;
+	const struct mi_rs_chain *c;
+	unsigned int lo = if_nametoindex("lo");
+
+	kp->n = 0;
+	for (size_t i = 0; i < evs->n && kp->n < ARRAY_SIZE(kp->v); i++) {
+		const struct mi_trace_ev *e = &evs->v[i];
+		bool looped;
+
+		if (!have_first) {
+			first = e->id;
+			have_first = true;
+		}
+		if (e->id != first && !have_second && !lo_done) {
+			c = mi_ruleset_chain(rs, e->family, e->table, e->chain);
+			if (c && c->base && c->hook == NF_INET_PRE_ROUTING &&
+			    e->has_iif && e->iif == lo) {
+				second = e->id;
+				have_second = true;
+			} else {
+				lo_done = true;
+			}
+		}
+		if (e->id != first && !(have_second && e->id == second))
+			continue;
+		looped = e->id != first;
+		if (!same_packet(rs, looped ? &seg2 : &seg1, e))
+			continue;
+		kp->v[kp->n].e = e;
+		kp->v[kp->n].looped = looped;
+		kp->n++;
+	}
+}
+
+static bool ours(const struct mi_trace_ev *e)
+{
+	return e->family == NFPROTO_INET && !strcmp(e->table, MI_TABLE_NAME);
+}
+
+/* The rule (any table) that decided the probe: a drop, else a NAT rule. */
+static const struct kev *kernel_decider(const struct mi_ruleset *rs,
+					const struct kpath *kp)
+{
+	const struct kev *nat = NULL;
+
+	for (size_t i = 0; i < kp->n; i++) {
+		const struct mi_trace_ev *e = kp->v[i].e;
+		const struct mi_rs_rule *r = mi_trace_ev_rule(rs, e);
+		const char *t = r ? mi_rs_rule_terminal(r) : NULL;
+
+		if (e->verdict == NF_DROP)
+			return &kp->v[i];
+		if (!nat && t && strcmp(t, "accept") && e->verdict == NF_ACCEPT)
+			nat = &kp->v[i];
+	}
+	return nat;
+}
+
+static void print_kernel_decider(const struct mi_ruleset *rs,
+				 const struct kev *k, FILE *out)
+{
+	const struct mi_trace_ev *e;
+	const struct mi_rs_rule *r;
+	char text[1024] = "";
+
+	if (!k) {
+		fprintf(out,
+			"kernel: no rule dropped or translated the probe: "
+			"every chain let it through\n");
+		return;
+	}
+	e = k->e;
+	r = mi_trace_ev_rule(rs, e);
+	if (r)
+		mi_rule_render(r->r, text, sizeof(text));
+	if (e->type == NFT_TRACETYPE_POLICY)
+		fprintf(out,
+			"kernel: decided by %s %s chain %s%s: policy drop\n",
+			mi_nfproto_name(e->family), e->table, e->chain,
+			k->looped ? " (over lo)" : "");
+	else
+		fprintf(out,
+			"kernel: decided by %s %s chain %s rule %zu%s: %s\n",
+			mi_nfproto_name(e->family), e->table, e->chain,
+			r ? r->idx : 0, k->looped ? " (over lo)" : "", text);
+}
+
+/* The predicted matched rules, in order, against the kernel's; differences. */
+static size_t compare_path(const struct mi_ruleset *rs,
+			   const struct mi_explain *ex, const struct kpath *kp,
+			   FILE *out)
+{
+	size_t k = 0, diffs = 0;
+
+	for (size_t i = 0; i <= ex->n; i++) {
+		const struct mi_step *s = i < ex->n ? &ex->steps[i] : NULL;
+		const struct mi_rs_rule *r = NULL;
+		const struct kev *kv;
+
+		if (s && !s->matched)
+			continue;
+		/* the kernel's next rule event of table inet meshinit */
+		while (k < kp->n && (!ours(kp->v[k].e) ||
+				     !(r = mi_trace_ev_rule(rs, kp->v[k].e))))
+			k++;
+		kv = k < kp->n ? &kp->v[k] : NULL;
+		if (!s && !kv)
+			break;
+		if (!s) {
+			fprintf(out,
+				"  predicted nothing more, kernel: %s rule "
+				"%zu%s\n",
+				kv->e->chain, r->idx,
+				kv->looped ? " (over lo)" : "");
+		} else if (!kv) {
+			fprintf(out,
+				"  predicted %s rule %zu%s, kernel: nothing "
+				"more\n",
+				mi_chain_info(s->chain)->name, s->idx + 1,
+				s->looped ? " (over lo)" : "");
+		} else if (strcmp(kv->e->chain,
+				  mi_chain_info(s->chain)->name) ||
+			   r->idx != s->idx + 1 || kv->looped != s->looped) {
+			fprintf(out,
+				"  predicted %s rule %zu%s, kernel: %s rule "
+				"%zu%s\n",
+				mi_chain_info(s->chain)->name, s->idx + 1,
+				s->looped ? " (over lo)" : "", kv->e->chain,
+				r->idx, kv->looped ? " (over lo)" : "");
+		} else {
+			k++;
+			continue;
+		}
+		diffs++;
+		if (!s)
+			k++;
+		if (!kv)
+			continue;
+		if (s)
+			k++;
+	}
+	return diffs;
+}
+
+static void print_kernel_events(const struct mi_ruleset *rs,
+				const struct kpath *kp, FILE *out)
+{
+	char *line = mi_xmalloc(4096);
+
+	fprintf(out, "kernel (nftrace of the probe packet, every table):\n");
+	for (size_t i = 0; i < kp->n; i++) {
+		mi_trace_ev_format(rs, kp->v[i].e, line, 4096);
+		for (char *p = line, *nl; p; p = nl) {
+			nl = strchr(p, '\n');
+			if (nl)
+				*nl++ = '\0';
+			fprintf(out, "  %s\n", p);
+		}
+	}
+	free(line);
+}
+
+/* Trace the probe: start, send, collect, stop. */
+static int trace_probe(const struct mi_flow *f, struct mi_trace_evs *evs,
+		       int *result, struct mi_err *err)
+{
+	struct mi_tracer *t = NULL;
+	struct mi_flow filt = *f;
+	int ret, ret2;
+
+	/* the source port is the kernel's choice; match the rest */
+	filt.have_src = false;
+	ret = mi_tracer_start(&filt, &t, err);
+	if (ret < 0)
+		return ret;
+	ret = mi_trace_probe(f, result, err);
+	if (!ret)
+		ret = mi_tracer_collect(t, evs, 300, 3000, err);
+	ret2 = mi_tracer_stop(t, err);
+	return ret ? ret : ret2;
+}
+
+static bool installed(const struct mi_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->nchains; i++)
+		if (rs->chains[i].family == NFPROTO_INET &&
+		    !strcmp(rs->chains[i].table, MI_TABLE_NAME))
+			return true;
+	return false;
+}
+
+/*
+ * The kernel's verdict on the prediction: the rules of table inet
+ * meshinit the probe met, the rule of any table that decided it, and
+ * whether its connection was refused where the packet was to land.
+ */
+static int explain_kernel(const struct mi_flow *f, const struct mi_explain *ex,
+			  bool lands_local, FILE *out, struct mi_err *err)
+{
+	struct mi_trace_evs evs = { 0 };
+	struct mi_ruleset rs;
+	struct kpath *kp = NULL;
+	const struct kev *dec;
+	size_t diffs;
+	int ret, result = 0;
+
+	if (f->dir != MI_DIR_OUT)
+		return mi_err_set(
+			err, -EOPNOTSUPP,
+			"explain --kernel supports --direction out only: an "
+			"inbound probe must come from a peer (run `meshinit "
+			"trace` and send from there)");
+	ret = mi_ruleset_load(&rs, err);
+	if (ret < 0)
+		return ret;
+	if (!installed(&rs)) {
+		ret = mi_err_set(
+			err, -ENOENT,
+			"explain --kernel: table inet %s is not installed in "
+			"this namespace",
+			MI_TABLE_NAME);
+		goto out;
+	}
+	ret = trace_probe(f, &evs, &result, err);
+	if (ret < 0)
+		goto out;
+	/* rules changed since the dump are looked up in a fresh one */
+	mi_ruleset_release(&rs);
+	ret = mi_ruleset_load(&rs, err);
+	if (ret < 0)
+		goto out;
+	kp = mi_xcalloc(1, sizeof(*kp));
+	kernel_path(&rs, &evs, kp);
+	print_kernel_events(&rs, kp, out);
+	dec = kernel_decider(&rs, kp);
+	print_kernel_decider(&rs, dec, out);
+	diffs = compare_path(&rs, ex, kp, out);
+	if (dec && !ours(dec->e)) {
+		fprintf(out,
+			"  predicted by meshinit's rules only; the kernel: "
+			"table %s %s decided\n",
+			mi_nfproto_name(dec->e->family), dec->e->table);
+		diffs++;
+	}
+	if (result == ECONNREFUSED && lands_local) {
+		fprintf(out,
+			"  predicted a connection; the kernel: REFUSED "
+			"(nothing listens where the packet lands)\n");
+		diffs++;
+	} else if (result && f->proto == IPPROTO_TCP) {
+		fprintf(out, "note: the probe's connection: %s\n",
+			strerror(result));
+	}
+	if (diffs) {
+		fprintf(out, "kernel DISAGREES (%zu difference%s)\n", diffs,
+			diffs == 1 ? "" : "s");
+		ret = mi_err_setx(
+			err, MI_EXIT_DRIFT, -EPROTO,
+			"explain --kernel: the kernel's path differs from the "
+			"prediction");
+	} else {
+		fprintf(out, "kernel agrees\n");
+	}
+out:
+	free(kp);
+	mi_trace_evs_release(&evs);
+	mi_ruleset_release(&rs);
+	return ret;
 }
 
 /* ---- the command ------------------------------------------------------- */
@@ -908,7 +1509,7 @@ static int local_addrs(struct mi_cidr **out, size_t *n, struct mi_err *err)
 	ret = mi_detect_addrs(&a, n, err);
 	if (ret < 0)
 		return ret;
-	*out = mi_xcalloc(*n, sizeof(**out));
+	*out = mi_xcalloc(*n ? *n : 1, sizeof(**out));
 	for (i = 0; i < *n; i++) {
 		(*out)[i].family = (uint8_t)a[i].family;
 		(*out)[i].plen = a[i].family == AF_INET ? 32 : 128;
@@ -918,15 +1519,63 @@ static int local_addrs(struct mi_cidr **out, size_t *n, struct mi_err *err)
 	return 0;
 }
 
+/*
+ * What explain walks: a plan and the configuration it came from. Today
+ * the plan is built from the install flags given to explain; the
+ * installed table's record and its read-back plan are the other source.
+ */
+struct source {
+	struct mi_plan plan;
+	const struct mi_config *cfg;
+	const char *from;
+};
+
+static int source_open(const struct mi_config *cfg, struct source *src,
+		       struct mi_err *err)
+{
+	(void)err;
+	src->cfg = cfg;
+	src->from = "the plan of the install flags given";
+	mi_plan_build(cfg, &src->plan);
+	return 0;
+}
+
+static void source_close(struct source *src)
+{
+	mi_plan_release(&src->plan);
+}
+
+/* What the namespace adds: other tables, listeners. True: nothing listens. */
+static bool explain_namespace(const struct mi_flow *f,
+			      const struct mi_explain *ex, bool dst_local,
+			      FILE *out)
+{
+	struct mi_ruleset rs;
+	struct mi_err err = { 0 };
+	struct landing l;
+
+	if (mi_ruleset_load(&rs, &err) == 0)
+		mi_explain_others(&rs, f, out);
+	else
+		fprintf(out, "note: cannot read the other tables: %s\n",
+			err.msg);
+	mi_ruleset_release(&rs);
+	if (!landing_of(ex, f, dst_local, &l))
+		return false;
+	return check_listener(&l, out);
+}
+
 int mi_explain_run(const struct mi_cli *cli, const struct mi_config *cfg,
 		   FILE *out, struct mi_err *err)
 {
 	struct mi_cidr *local;
 	size_t nlocal;
 	struct mi_flow f;
-	struct mi_plan plan;
+	struct source src;
 	struct mi_explain ex;
+	struct landing l;
 	char line[320];
+	bool dst_local;
 	int ret;
 
 	ret = mi_flow_parse(&cli->flow, true, &f, err);
@@ -936,17 +1585,25 @@ int mi_explain_run(const struct mi_cli *cli, const struct mi_config *cfg,
 	if (ret < 0)
 		return ret;
 	mi_flow_complete(&f, local, nlocal);
+	dst_local = mi_flow_dst_local(&f, local, nlocal);
 	free(local);
-	if (f.family == AF_INET6 && !cfg->ipv6)
-		fprintf(out, "note: IPv6 rules are off (--ipv6 or detection): IPv6 packets meet only the family-independent rules\n");
-	mi_plan_build(cfg, &plan);
-	mi_explain_walk(&plan, cfg, &f, &ex);
+	ret = source_open(cfg, &src, err);
+	if (ret < 0)
+		return ret;
+	if (f.family == AF_INET6 && !src.cfg->ipv6)
+		fprintf(out,
+			"note: IPv6 rules are off (--ipv6 or detection): IPv6 "
+			"packets meet only the family-independent rules\n");
+	mi_explain_walk(&src.plan, src.cfg, &f, &ex);
 	mi_flow_format(&f, line, sizeof(line));
 	fprintf(out, "flow: %s\n", line);
-	mi_explain_print(&plan, cfg, &ex, cli->flow.verbose, out);
+	fprintf(out, "rules: %s\n", src.from);
+	mi_explain_print(&src.plan, src.cfg, &ex, cli->flow.verbose, out);
+	explain_namespace(&f, &ex, dst_local, out);
 	if (cli->flow.kernel)
-		ret = mi_explain_kernel(&plan, cfg, &f, &ex, out, err);
+		ret = explain_kernel(
+			&f, &ex, landing_of(&ex, &f, dst_local, &l), out, err);
 	mi_explain_release(&ex);
-	mi_plan_release(&plan);
+	source_close(&src);
 	return ret;
 }

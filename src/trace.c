@@ -40,6 +40,7 @@
 #include "emit.h"
 #include "nftexpr.h"
 #include "nl.h"
+#include "ruleset.h"
 #include "status.h"
 #include "util.h"
 
@@ -214,50 +215,134 @@ void mi_trace_evs_release(struct mi_trace_evs *evs)
 	memset(evs, 0, sizeof(*evs));
 }
 
+/* ---- events ------------------------------------------------------------ */
+
 static void copy_str(const struct nftnl_trace *t, uint16_t attr, char *buf,
 		     size_t len)
 {
-	const char *s = nftnl_trace_is_set(t, attr) ? nftnl_trace_get_str(t, attr) : NULL;
+	const char *s = nftnl_trace_is_set(t, attr)
+				? nftnl_trace_get_str(t, attr)
+				: NULL;
 
 	snprintf(buf, len, "%s", s ? s : "");
 }
 
-static int ev_cb(const void *msg, void *data)
+static bool get_u32(const struct nftnl_trace *t, uint16_t attr, uint32_t *v)
 {
-	const struct nlmsghdr *nlh = msg;
-	struct mi_trace_evs *evs = data;
-	struct nftnl_trace *t;
-	struct mi_trace_ev *e;
+	if (!nftnl_trace_is_set(t, attr))
+		return false;
+	*v = nftnl_trace_get_u32(t, attr);
+	return true;
+}
 
-	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
-	    NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_TRACE)
-		return MNL_CB_OK;
-	t = mi_xnn(nftnl_trace_alloc());
-	if (nftnl_trace_nlmsg_parse(nlh, t) < 0) {
-		nftnl_trace_free(t);
-		return MNL_CB_OK;
+/*
+ * The copied headers: the network header from the packet's first byte
+ * (IPv4 or IPv6 by its version nibble, whatever NFTA_TRACE_NFPROTO
+ * says), the transport header's ports and TCP flags. Kernels copy them
+ * into the first event of each hook only; short copies are ignored.
+ */
+static void parse_pkt(const struct nftnl_trace *t, struct mi_trace_pkt *p)
+{
+	uint32_t nlen = 0, tlen = 0;
+	const uint8_t *nh =
+		nftnl_trace_is_set(t, NFTNL_TRACE_NETWORK_HEADER)
+			? nftnl_trace_get_data(t, NFTNL_TRACE_NETWORK_HEADER,
+					       &nlen)
+			: NULL;
+	const uint8_t *th =
+		nftnl_trace_is_set(t, NFTNL_TRACE_TRANSPORT_HEADER)
+			? nftnl_trace_get_data(t, NFTNL_TRACE_TRANSPORT_HEADER,
+					       &tlen)
+			: NULL;
+
+	if (nh && nlen >= 20 && nh[0] >> 4 == 4) {
+		p->family = AF_INET;
+		p->proto = nh[9];
+		memcpy(p->saddr, nh + 12, 4);
+		memcpy(p->daddr, nh + 16, 4);
+		p->have_l3 = true;
+	} else if (nh && nlen >= 40 && nh[0] >> 4 == 6) {
+		p->family = AF_INET6;
+		p->proto = nh[6];
+		memcpy(p->saddr, nh + 8, 16);
+		memcpy(p->daddr, nh + 24, 16);
+		p->have_l3 = true;
 	}
-	mi_grow((void **)&evs->v, &evs->cap, evs->n + 1, sizeof(*evs->v));
-	e = &evs->v[evs->n++];
+	if (!p->have_l3 || !th || tlen < 4 ||
+	    (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP))
+		return;
+	p->sport = (uint16_t)(th[0] << 8 | th[1]);
+	p->dport = (uint16_t)(th[2] << 8 | th[3]);
+	if (p->proto == IPPROTO_TCP && tlen >= 14)
+		p->tcp_flags = th[13];
+	p->have_l4 = true;
+}
+
+/*
+ * A rule event's verdict comes as NFTA_TRACE_VERDICT; a policy event's
+ * as NFTA_TRACE_POLICY (some kernels also or only send the verdict);
+ * neither: continue.
+ */
+static int32_t ev_verdict(const struct nftnl_trace *t, uint32_t type)
+{
+	uint32_t v;
+
+	if (type == NFT_TRACETYPE_POLICY && get_u32(t, NFTNL_TRACE_POLICY, &v))
+		return (int32_t)v;
+	if (get_u32(t, NFTNL_TRACE_VERDICT, &v))
+		return (int32_t)v;
+	if (get_u32(t, NFTNL_TRACE_POLICY, &v))
+		return (int32_t)v;
+	return NFT_CONTINUE;
+}
+
+static void decode(const struct nftnl_trace *t, struct mi_trace_ev *e)
+{
 	memset(e, 0, sizeof(*e));
-	e->id = nftnl_trace_get_u32(t, NFTNL_TRACE_ID);
-	e->type = nftnl_trace_get_u32(t, NFTNL_TRACE_TYPE);
+	get_u32(t, NFTNL_TRACE_ID, &e->id);
+	get_u32(t, NFTNL_TRACE_TYPE, &e->type);
+	get_u32(t, NFTNL_TRACE_FAMILY, &e->family);
 	copy_str(t, NFTNL_TRACE_TABLE, e->table, sizeof(e->table));
 	copy_str(t, NFTNL_TRACE_CHAIN, e->chain, sizeof(e->chain));
 	copy_str(t, NFTNL_TRACE_JUMP_TARGET, e->target, sizeof(e->target));
 	if (nftnl_trace_is_set(t, NFTNL_TRACE_RULE_HANDLE))
 		e->handle = nftnl_trace_get_u64(t, NFTNL_TRACE_RULE_HANDLE);
-	e->verdict = nftnl_trace_is_set(t, NFTNL_TRACE_VERDICT) ?
-		     (int32_t)nftnl_trace_get_u32(t, NFTNL_TRACE_VERDICT) :
-		     (nftnl_trace_is_set(t, NFTNL_TRACE_POLICY) ?
-		      (int32_t)nftnl_trace_get_u32(t, NFTNL_TRACE_POLICY) : NFT_CONTINUE);
-	if ((e->has_iif = nftnl_trace_is_set(t, NFTNL_TRACE_IIF)))
-		e->iif = nftnl_trace_get_u32(t, NFTNL_TRACE_IIF);
-	if ((e->has_oif = nftnl_trace_is_set(t, NFTNL_TRACE_OIF)))
-		e->oif = nftnl_trace_get_u32(t, NFTNL_TRACE_OIF);
-	if ((e->has_mark = nftnl_trace_is_set(t, NFTNL_TRACE_MARK)))
-		e->mark = nftnl_trace_get_u32(t, NFTNL_TRACE_MARK);
+	e->verdict = ev_verdict(t, e->type);
+	e->has_iif = get_u32(t, NFTNL_TRACE_IIF, &e->iif);
+	e->has_oif = get_u32(t, NFTNL_TRACE_OIF, &e->oif);
+	e->has_mark = get_u32(t, NFTNL_TRACE_MARK, &e->mark);
+	parse_pkt(t, &e->pkt);
+}
+
+int mi_trace_ev_parse(const void *msg, struct mi_trace_ev *e)
+{
+	const struct nlmsghdr *nlh = msg;
+	struct nftnl_trace *t;
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
+	    NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_TRACE)
+		return 0;
+	t = mi_xnn(nftnl_trace_alloc());
+	if (nftnl_trace_nlmsg_parse(nlh, t) < 0) {
+		nftnl_trace_free(t);
+		return -1;
+	}
+	decode(t, e);
 	nftnl_trace_free(t);
+	return 1;
+}
+
+static int ev_cb(const void *nlh, void *data)
+{
+	struct mi_trace_evs *evs = data;
+	struct mi_trace_ev e;
+
+	if (mi_trace_ev_parse(nlh, &e) <= 0)
+		return MNL_CB_OK;
+	if (e.family == NFPROTO_INET && !strcmp(e.table, MI_TRACE_TABLE))
+		return MNL_CB_OK; /* our own marking rule */
+	mi_grow((void **)&evs->v, &evs->cap, evs->n + 1, sizeof(*evs->v));
+	evs->v[evs->n++] = e;
 	return MNL_CB_OK;
 }
 
@@ -271,35 +356,149 @@ int mi_tracer_read(struct mi_tracer *t, struct mi_trace_evs *evs,
 	return ret;
 }
 
-/* ---- rule lookup ----------------------------------------------------------- */
-
-/* Index (1-based) of rule @handle in @chain of the snapshot, 0 if none. */
-static size_t rule_index(const struct mi_snap *s, const char *chain,
-			 uint64_t handle, const struct nftnl_rule **out)
+int mi_tracer_collect(struct mi_tracer *t, struct mi_trace_evs *evs,
+		      int quiet_ms, int max_ms, struct mi_err *err)
 {
-	size_t idx = 0;
+	uint64_t end = mi_now_ms() + (uint64_t)max_ms;
 
-	for (size_t i = 0; i < s->nrules; i++) {
-		const struct nftnl_rule *r = s->rules[i];
+	for (;;) {
+		struct pollfd p = { mi_tracer_fd(t), POLLIN, 0 };
+		uint64_t now = mi_now_ms();
+		int ret, left;
 
-		if (strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), chain))
-			continue;
-		idx++;
-		if (nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE) == handle) {
-			*out = r;
-			return idx;
-		}
+		if (now >= end)
+			return 0;
+		left = (int)(end - now);
+		ret = poll(&p, 1, left < quiet_ms ? left : quiet_ms);
+		if (ret == 0)
+			return 0;
+		if (ret < 0 && errno != EINTR)
+			return mi_err_set(err, -errno, "poll: %s",
+					  strerror(errno));
+		ret = mi_tracer_read(t, evs, err);
+		if (ret < 0)
+			return ret;
 	}
+}
+
+/* ---- the probe --------------------------------------------------------- */
+
+/* Child exit codes: setup steps, then the connect() result. */
+enum {
+	PROBE_SENT = 0,
+	PROBE_ID = 2,
+	PROBE_SOCKET,
+	PROBE_BIND,
+	PROBE_SEND,
+	PROBE_RESULT = 100, /* + errno of connect(), below 155 */
+};
+
+static socklen_t sockaddr_of(int family, const uint8_t *addr, uint16_t port,
+			     struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+
+		s->sin_family = AF_INET;
+		memcpy(&s->sin_addr, addr, 4);
+		s->sin_port = htons(port);
+		return sizeof(*s);
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	s6->sin6_family = AF_INET6;
+	memcpy(&s6->sin6_addr, addr, 16);
+	s6->sin6_port = htons(port);
+	return sizeof(*s6);
+}
+
+/* A non-blocking connect(): its errno after a short wait (0: connected). */
+static int tcp_result(int fd, const struct sockaddr_storage *d, socklen_t len)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+	socklen_t elen = sizeof(int);
+	int e = 0;
+
+	if (connect(fd, (const struct sockaddr *)d, len) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return errno;
+	if (poll(&p, 1, 500) <= 0)
+		return ETIMEDOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0)
+		return errno;
+	return e;
+}
+
+static void probe_child(const struct mi_flow *f)
+{
+	struct sockaddr_storage d, s;
+	socklen_t len;
+	int fd, one = 1, e;
+
+	if (setgroups(0, NULL) < 0 || setresgid(f->gid, f->gid, f->gid) < 0 ||
+	    setresuid(f->uid, f->uid, f->uid) < 0)
+		_exit(PROBE_ID);
+	fd = socket(f->family,
+		    (f->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) |
+			    SOCK_NONBLOCK,
+		    0);
+	if (fd < 0)
+		_exit(PROBE_SOCKET);
+	len = sockaddr_of(f->family, f->dst, f->dport, &d);
+	if (f->have_src) {
+		sockaddr_of(f->family, f->src, f->sport, &s);
+		setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&s, len) < 0)
+			_exit(PROBE_BIND);
+	}
+	if (f->proto == IPPROTO_UDP)
+		_exit(sendto(fd, "meshinit-explain", 16, 0,
+			     (struct sockaddr *)&d, len) < 0
+			      ? PROBE_SEND
+			      : PROBE_SENT);
+	e = tcp_result(fd, &d, len);
+	_exit(!e ? PROBE_SENT : PROBE_RESULT + (e < 155 ? e : EIO));
+}
+
+int mi_trace_probe(const struct mi_flow *f, int *result, struct mi_err *err)
+{
+	pid_t pid = fork();
+	int st, code;
+
+	*result = 0;
+	if (pid < 0)
+		return mi_err_set(err, -errno, "fork: %s", strerror(errno));
+	if (pid == 0)
+		probe_child(f);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (code >= PROBE_RESULT) {
+		*result = code - PROBE_RESULT;
+		return 0;
+	}
+	if (code)
+		return mi_err_set(
+			err, -EIO,
+			"the probe could not be sent as uid %u gid %u (step "
+			"%d)",
+			f->uid, f->gid, code);
 	return 0;
 }
 
-static const char *verdict_name(int32_t v, char *buf, size_t len)
+/* ---- printing ------------------------------------------------------------ */
+
+const char *mi_trace_verdict_name(int32_t v, char *buf, size_t len)
 {
 	switch (v) {
 	case NF_ACCEPT:
 		return "accept";
 	case NF_DROP:
 		return "drop";
+	case NF_QUEUE:
+		return "queue";
 	case NFT_CONTINUE:
 		return "continue";
 	case NFT_BREAK:
@@ -311,9 +510,17 @@ static const char *verdict_name(int32_t v, char *buf, size_t len)
 	case NFT_RETURN:
 		return "return";
 	default:
-		snprintf(buf, len, "verdict %d", v);
+		snprintf(buf, len, "%d", v);
 		return buf;
 	}
+}
+
+const struct mi_rs_rule *mi_trace_ev_rule(const struct mi_ruleset *rs,
+					  const struct mi_trace_ev *e)
+{
+	if (e->type != NFT_TRACETYPE_RULE || !e->handle)
+		return NULL;
+	return mi_ruleset_rule(rs, e->family, e->table, e->chain, e->handle);
 }
 
 static void ifname(uint32_t idx, char *buf)
@@ -322,107 +529,189 @@ static void ifname(uint32_t idx, char *buf)
 		snprintf(buf, IF_NAMESIZE, "if%u", idx);
 }
 
-/* One event as a line. */
-static void print_ev(const struct mi_snap *s, const struct mi_trace_ev *e,
-		     FILE *out)
+static void tcp_flags(uint8_t fl, char *buf, size_t len)
 {
-	char vb[32], iif[IF_NAMESIZE] = "", oif[IF_NAMESIZE] = "";
-	const char *v = verdict_name(e->verdict, vb, sizeof(vb));
+	static const char *const names[] = { "fin", "syn", "rst", "psh",
+					     "ack", "urg", "ecn", "cwr" };
+	size_t off = 0;
 
-	if (e->has_iif)
-		ifname(e->iif, iif);
-	if (e->has_oif)
-		ifname(e->oif, oif);
-	fprintf(out, "trace id %08x inet %s %-21s ", e->id, e->table, e->chain);
-	switch (e->type == NFT_TRACETYPE_RULE && !e->handle ?
-		NFT_TRACETYPE_RETURN : e->type) {
-	case NFT_TRACETYPE_RULE: {
-		const struct nftnl_rule *r = NULL;
-		size_t idx = strcmp(e->table, MI_TABLE_NAME) ? 0 :
-			     rule_index(s, e->chain, e->handle, &r);
-		char text[1024], comment[256];
-
-		if (idx) {
-			mi_rule_render(r, text, sizeof(text));
-			mi_rule_comment(r, comment, sizeof(comment));
-			fprintf(out, "rule %-2zu (handle %" PRIu64 ") %s%s%s -> %s%s%s",
-				idx, e->handle, text, *comment ? "  # " : "",
-				comment, v, *e->target ? " " : "", e->target);
-		} else {
-			fprintf(out, "rule handle %" PRIu64 " -> %s%s%s", e->handle,
-				v, *e->target ? " " : "", e->target);
-		}
-		break;
-	}
-	case NFT_TRACETYPE_RETURN:
-		fprintf(out, "back from a jump -> %s", v);
-		break;
-	case NFT_TRACETYPE_POLICY:
-		fprintf(out, "policy %s", v);
-		break;
-	default:
-		fprintf(out, "packet");
-		break;
-	}
-	if (*iif)
-		fprintf(out, " iif %s", iif);
-	if (*oif)
-		fprintf(out, " oif %s", oif);
-	if (e->has_mark && e->mark)
-		fprintf(out, " mark %u", e->mark);
-	fputc('\n', out);
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < 8 && off < len; i++)
+		if (fl & (1u << i))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+						off ? "," : "", names[i]);
 }
 
-/* ---- the trace command ------------------------------------------------------- */
-
-int mi_trace_run(const struct mi_flow_args *a, FILE *out, struct mi_err *err)
+void mi_trace_pkt_format(const struct mi_trace_ev *e, char *buf, size_t len)
 {
-	struct mi_tracer *t = NULL;
-	struct mi_snap snap;
-	struct mi_flow f;
-	sigset_t mask, old;
-	int sfd = -1, ret, ret2;
-	bool stop = false;
+	const struct mi_trace_pkt *p = &e->pkt;
+	const char *ipw = p->family == AF_INET ? "ip" : "ip6";
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], n[IF_NAMESIZE], fl[40];
+	size_t off = 0;
 
-	ret = mi_flow_parse(a, false, &f, err);
-	if (ret < 0)
-		return ret;
-	if (!a->proto || !*a->proto)
-		f.proto = 0;	/* any protocol unless --proto */
-	mi_snap_init(&snap);
-	ret = mi_snap_load(&snap, err);
-	if (ret < 0)
-		goto out;
-	/*
-	 * SIGINT and SIGTERM are blocked and read from a signalfd, so
-	 * stopping is an ordinary poll() event: no handler, no global flag,
-	 * and the trace table is always removed below.
-	 */
+#define ADD(...) \
+	(off +=  \
+	 off < len ? (size_t)snprintf(buf + off, len - off, __VA_ARGS__) : 0)
+	buf[0] = '\0';
+	if (e->has_iif) {
+		ifname(e->iif, n);
+		ADD("iif \"%s\" ", n);
+	}
+	if (e->has_oif) {
+		ifname(e->oif, n);
+		ADD("oif \"%s\" ", n);
+	}
+	if (p->have_l3) {
+		mi_addr_format(p->family, p->saddr, a, sizeof(a));
+		mi_addr_format(p->family, p->daddr, b, sizeof(b));
+		ADD("%s saddr %s %s daddr %s ", ipw, a, ipw, b);
+	}
+	if (p->have_l4) {
+		const char *l4 = p->proto == IPPROTO_TCP ? "tcp" : "udp";
+
+		ADD("%s sport %u %s dport %u ", l4, p->sport, l4, p->dport);
+		if (p->proto == IPPROTO_TCP) {
+			tcp_flags(p->tcp_flags, fl, sizeof(fl));
+			ADD("tcp flags %s ", *fl ? fl : "none");
+		}
+	} else if (p->have_l3) {
+		ADD("%s protocol %u ", ipw, p->proto);
+	}
+	if (e->has_mark && e->mark)
+		ADD("meta mark 0x%08x ", e->mark);
+#undef ADD
+	if (off && off <= len)
+		buf[off - 1] = '\0';
+}
+
+/* The event's verdict, with its jump target: "jump istio-output". */
+static void verdict_text(const struct mi_trace_ev *e, char *buf, size_t len)
+{
+	char vb[16];
+
+	snprintf(buf, len, "%s%s%s",
+		 mi_trace_verdict_name(e->verdict, vb, sizeof(vb)),
+		 *e->target ? " " : "", e->target);
+}
+
+static void rule_line(const struct mi_ruleset *rs, const struct mi_trace_ev *e,
+		      const char *v, char *buf, size_t len)
+{
+	const struct mi_rs_rule *r = mi_trace_ev_rule(rs, e);
+	char text[1024], comment[256];
+
+	if (!r) {
+		snprintf(buf, len,
+			 "rule handle %" PRIu64
+			 " (not in the ruleset read at start) (verdict %s)",
+			 e->handle, v);
+		return;
+	}
+	mi_rule_render(r->r, text, sizeof(text));
+	mi_rule_comment(r->r, comment, sizeof(comment));
+	snprintf(buf, len, "rule %zu: %s (verdict %s)%s%s", r->idx, text, v,
+		 *comment ? "  # " : "", comment);
+}
+
+void mi_trace_ev_format(const struct mi_ruleset *rs,
+			const struct mi_trace_ev *e, char *buf, size_t len)
+{
+	char hdr[200], pkt[400] = "", what[1400], v[80];
+	uint32_t type = e->type == NFT_TRACETYPE_RULE && !e->handle
+				? NFT_TRACETYPE_RETURN
+				: e->type;
+
+	snprintf(hdr, sizeof(hdr), "trace id %08x %s %s %s", e->id,
+		 mi_nfproto_name(e->family), e->table, e->chain);
+	if (e->pkt.have_l3 || e->has_iif || e->has_oif)
+		mi_trace_pkt_format(e, pkt, sizeof(pkt));
+	verdict_text(e, v, sizeof(v));
+	switch (type) {
+	case NFT_TRACETYPE_RULE:
+		rule_line(rs, e, v, what, sizeof(what));
+		break;
+	case NFT_TRACETYPE_RETURN:
+		snprintf(what, sizeof(what), "verdict %s", v);
+		break;
+	case NFT_TRACETYPE_POLICY:
+		snprintf(what, sizeof(what), "policy %s", v);
+		break;
+	default:
+		snprintf(what, sizeof(what), "event type %u", e->type);
+		break;
+	}
+	if (*pkt)
+		snprintf(buf, len, "%s packet: %s\n%s %s", hdr, pkt, hdr, what);
+	else
+		snprintf(buf, len, "%s %s", hdr, what);
+}
+
+/* ---- the trace command
+ * ------------------------------------------------------- */
+
+/* Print @evs; a rule unknown to @rs (changed since): read the rules again. */
+static void print_evs(struct mi_ruleset *rs, const struct mi_trace_evs *evs,
+		      FILE *out, struct mi_err *err)
+{
+	char *line = mi_xmalloc(4096);
+
+	for (size_t i = 0; i < evs->n; i++) {
+		const struct mi_trace_ev *e = &evs->v[i];
+
+		if (e->type == NFT_TRACETYPE_RULE && e->handle &&
+		    !mi_trace_ev_rule(rs, e)) {
+			mi_ruleset_release(rs);
+			if (mi_ruleset_load(rs, err) < 0)
+				mi_ruleset_init(rs);
+		}
+		mi_trace_ev_format(rs, e, line, 4096);
+		fprintf(out, "%s\n", line);
+	}
+	fflush(out);
+	free(line);
+}
+
+/* SIGINT, SIGTERM and SIGHUP, blocked and read from a signalfd. */
+static int signals_open(sigset_t *old, struct mi_err *err)
+{
+	sigset_t mask;
+	int sfd;
+
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, &old);
+	sigprocmask(SIG_BLOCK, &mask, old);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
-		ret = mi_err_set(err, -errno, "signalfd: %s", strerror(errno));
-		goto out_mask;
+		sigprocmask(SIG_SETMASK, old, NULL);
+		return mi_err_set(err, -errno, "signalfd: %s", strerror(errno));
 	}
-	ret = mi_tracer_start(&f, &t, err);
-	if (ret < 0)
-		goto out_mask;
-	fprintf(out, "tracing (table inet %s); stop with Ctrl-C\n", MI_TRACE_TABLE);
-	fflush(out);
-	while (!stop) {
+	return sfd;
+}
+
+static void signals_close(int sfd, const sigset_t *old)
+{
+	close(sfd);
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/* Print events until a signal arrives. */
+static int trace_loop(struct mi_tracer *t, int sfd, struct mi_ruleset *rs,
+		      FILE *out, struct mi_err *err)
+{
+	for (;;) {
 		struct pollfd p[2] = { { mi_tracer_fd(t), POLLIN, 0 },
 				       { sfd, POLLIN, 0 } };
 		struct mi_trace_evs evs = { 0 };
+		bool stop = false;
+		int ret;
 
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			ret = mi_err_set(err, -errno, "poll: %s", strerror(errno));
-			break;
+			return mi_err_set(err, -errno, "poll: %s",
+					  strerror(errno));
 		}
 		if (p[1].revents) {
 			struct signalfd_siginfo si;
@@ -433,347 +722,53 @@ int mi_trace_run(const struct mi_flow_args *a, FILE *out, struct mi_err *err)
 			stop = true;
 		}
 		ret = mi_tracer_read(t, &evs, err);
-		for (size_t i = 0; i < evs.n; i++) {
-			const struct mi_trace_ev *e = &evs.v[i];
-
-			if (!strcmp(e->table, MI_TRACE_TABLE))
-				continue;
-			if (!strcmp(e->table, MI_TABLE_NAME) && e->type == NFT_TRACETYPE_RULE) {
-				const struct nftnl_rule *r;
-
-				/* rules replaced since we looked: look again */
-				if (!rule_index(&snap, e->chain, e->handle, &r)) {
-					mi_snap_release(&snap);
-					mi_snap_load(&snap, err);
-				}
-			}
-			print_ev(&snap, e, out);
-		}
-		fflush(out);
+		print_evs(rs, &evs, out, err);
 		mi_trace_evs_release(&evs);
-		if (ret < 0)
-			break;
-	}
-out_mask:
-	ret2 = mi_tracer_stop(t, err);
-	if (!ret)
-		ret = ret2;
-	if (!ret)
-		fprintf(out, "stopped; table inet %s removed\n", MI_TRACE_TABLE);
-	if (sfd >= 0)
-		close(sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-out:
-	mi_snap_release(&snap);
-	return ret;
-}
-
-/* ---- explain --kernel ------------------------------------------------------ */
-
-/*
- * Send the probe from a child that takes the flow's identity (the
- * socket's owner is what skuid/skgid match): a TCP SYN through a
- * non-blocking connect(), or one UDP datagram.
- */
-static int probe(const struct mi_flow *f, struct mi_err *err)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid < 0)
-		return mi_err_set(err, -errno, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		struct sockaddr_storage ss = { 0 }, sl = { 0 };
-		socklen_t len;
-		int fd, one = 1;
-		struct pollfd p;
-
-		if (setgroups(0, NULL) < 0 || setresgid(f->gid, f->gid, f->gid) < 0 ||
-		    setresuid(f->uid, f->uid, f->uid) < 0)
-			_exit(2);
-		fd = socket(f->family, (f->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) |
-				       SOCK_NONBLOCK, 0);
-		if (fd < 0)
-			_exit(3);
-		if (f->family == AF_INET) {
-			struct sockaddr_in *d = (struct sockaddr_in *)&ss;
-			struct sockaddr_in *s = (struct sockaddr_in *)&sl;
-
-			d->sin_family = s->sin_family = AF_INET;
-			memcpy(&d->sin_addr, f->dst, 4);
-			d->sin_port = htons(f->dport);
-			memcpy(&s->sin_addr, f->src, 4);
-			s->sin_port = htons(f->sport);
-			len = sizeof(*d);
-		} else {
-			struct sockaddr_in6 *d = (struct sockaddr_in6 *)&ss;
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&sl;
-
-			d->sin6_family = s->sin6_family = AF_INET6;
-			memcpy(&d->sin6_addr, f->dst, 16);
-			d->sin6_port = htons(f->dport);
-			memcpy(&s->sin6_addr, f->src, 16);
-			s->sin6_port = htons(f->sport);
-			len = sizeof(*d);
-		}
-		if (f->have_src) {
-			setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one));
-			if (bind(fd, (struct sockaddr *)&sl, len) < 0)
-				_exit(4);
-		}
-		if (f->proto == IPPROTO_UDP) {
-			if (sendto(fd, "meshinit-explain", 16, 0,
-				   (struct sockaddr *)&ss, len) < 0)
-				_exit(5);
-			_exit(0);
-		}
-		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)
-			_exit(0);	/* refused at once: the SYN went out */
-		p.fd = fd;
-		p.events = POLLOUT;
-		p.revents = 0;
-		poll(&p, 1, 300);
-		_exit(0);
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		return mi_err_set(err, -EIO, "the probe could not be sent as uid %u gid %u (step %d)",
-				  f->uid, f->gid, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	return 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Events until @quiet_ms pass without one (at most @max_ms). */
-static int collect(struct mi_tracer *t, struct mi_trace_evs *evs, int quiet_ms,
-		   int max_ms, struct mi_err *err)
-{
-	int64_t end = now_ms() + max_ms;
-
-	for (;;) {
-		struct pollfd p = { mi_tracer_fd(t), POLLIN, 0 };
-		int64_t left = end - now_ms();
-		int ret;
-
-		if (left <= 0)
-			return 0;
-		ret = poll(&p, 1, (int)(left < quiet_ms ? left : quiet_ms));
-		if (ret == 0)
-			return 0;
-		if (ret < 0 && errno != EINTR)
-			return mi_err_set(err, -errno, "poll: %s", strerror(errno));
-		ret = mi_tracer_read(t, evs, err);
-		if (ret < 0)
+		if (ret < 0 || stop)
 			return ret;
 	}
 }
 
-static bool is_prerouting_base(const char *chain)
+int mi_trace_run(const struct mi_flow_args *a, FILE *out, struct mi_err *err)
 {
-	return !strcmp(chain, "raw-prerouting") || !strcmp(chain, "mangle-prerouting") ||
-	       !strcmp(chain, "nat-prerouting");
-}
-
-/* Rank of a base chain in its hook (raw, mangle, nat), -1: not a base chain. */
-static int base_rank(const char *chain)
-{
-	static const char *const names[] = { "raw-", "mangle-", "nat-" };
-
-	if (strcmp(chain + strcspn(chain, "-"), "-prerouting") &&
-	    strcmp(chain + strcspn(chain, "-"), "-output"))
-		return -1;
-	for (int i = 0; i < 3; i++)
-		if (!strncmp(chain, names[i], strlen(names[i])))
-			return i;
-	return -1;
-}
-
-/*
- * Packet ids are a hash of the skb's address, flow hash and input
- * interface, so a later packet of the flow (the handshake's ACK, a
- * retransmission) may come with the same id. One packet meets the base
- * chains in priority order, each once: an event in an earlier base
- * chain, or in one already left, starts the next packet.
- */
-struct seg {
-	int rank;
-	bool closed, over;
-};
-
-static bool same_packet(struct seg *g, const struct mi_trace_ev *e)
-{
-	int r = base_rank(e->chain);
-
-	if (g->over)
-		return false;
-	if (r >= 0 && (r < g->rank || (r == g->rank && g->closed))) {
-		g->over = true;
-		return false;
-	}
-	if (r > g->rank) {
-		g->rank = r;
-		g->closed = false;
-	}
-	if (e->type == NFT_TRACETYPE_POLICY ||
-	    (e->type == NFT_TRACETYPE_RULE && (e->verdict == NF_ACCEPT ||
-					       e->verdict == NF_DROP)))
-		g->closed = true;
-	return true;
-}
-
-struct kpath {
-	size_t n;
-	struct {
-		char chain[64];
-		size_t idx;
-		bool looped;
-	} v[128];
-};
-
-/*
- * The kernel's path of the probe: the rule events of table meshinit for
- * the first packet id, then (over lo) for the id of the same packet
- * coming back in, which starts in a prerouting chain with iif lo.
- */
-static void kernel_path(const struct mi_snap *s, const struct mi_trace_evs *evs,
-			struct kpath *kp, FILE *out)
-{
-	uint32_t first = 0, second = 0;
-	bool have_first = false, have_second = false, lo_done = false;
-	struct seg seg1 = { -1, false, false }, seg2 = { -1, false, false };
-	unsigned int lo = if_nametoindex("lo");
-
-	kp->n = 0;
-	for (size_t i = 0; i < evs->n; i++) {
-		const struct mi_trace_ev *e = &evs->v[i];
-		const struct nftnl_rule *r;
-		bool looped;
-
-		if (strcmp(e->table, MI_TABLE_NAME))
-			continue;
-		if (!have_first) {
-			first = e->id;
-			have_first = true;
-		}
-		if (e->id != first && !have_second && !lo_done) {
-			if (is_prerouting_base(e->chain) && e->has_iif && e->iif == lo) {
-				second = e->id;
-				have_second = true;
-			} else {
-				lo_done = true;
-			}
-		}
-		if (e->id != first && !(have_second && e->id == second))
-			continue;
-		looped = e->id != first;
-		if (!same_packet(looped ? &seg2 : &seg1, e))
-			continue;
-		print_ev(s, e, out);
-		if (e->type != NFT_TRACETYPE_RULE || !e->handle ||
-		    kp->n >= ARRAY_SIZE(kp->v))
-			continue;
-		snprintf(kp->v[kp->n].chain, sizeof(kp->v[0].chain), "%s", e->chain);
-		kp->v[kp->n].idx = rule_index(s, e->chain, e->handle, &r);
-		kp->v[kp->n].looped = looped;
-		kp->n++;
-	}
-}
-
-int mi_explain_kernel(const struct mi_plan *plan, const struct mi_config *cfg,
-		      const struct mi_flow *f, const struct mi_explain *ex,
-		      FILE *out, struct mi_err *err)
-{
-	struct mi_trace_evs evs = { 0 };
 	struct mi_tracer *t = NULL;
-	struct mi_snap snap;
-	struct mi_flow filt = *f;
-	struct kpath *kp = mi_xcalloc(1, sizeof(*kp));
-	size_t k = 0, diffs = 0;
-	int ret, ret2;
+	struct mi_ruleset rs;
+	struct mi_flow f;
+	sigset_t old;
+	int sfd, ret, ret2;
 
-	(void)plan;
-	(void)cfg;
-	if (f->dir != MI_DIR_OUT) {
-		free(kp);
-		return mi_err_set(err, -EOPNOTSUPP,
-				  "explain --kernel supports --direction out only: an inbound probe must come from a peer (run `meshinit trace` and send from there)");
-	}
-	mi_snap_init(&snap);
-	ret = mi_snap_load(&snap, err);
+	ret = mi_flow_parse(a, false, &f, err);
 	if (ret < 0)
-		goto out;
-	if (!snap.have_table) {
-		ret = mi_err_set(err, -ENOENT, "explain --kernel: table inet %s is not installed in this namespace",
-				 MI_TABLE_NAME);
+		return ret;
+	if (!a->proto || !*a->proto)
+		f.proto = 0; /* any protocol unless --proto */
+	ret = mi_ruleset_load(&rs, err);
+	if (ret < 0)
+		return ret;
+	/*
+	 * Stopping is an ordinary poll() event: no handler, no global flag,
+	 * and the trace table is always removed below.
+	 */
+	sfd = signals_open(&old, err);
+	if (sfd < 0) {
+		ret = sfd;
 		goto out;
 	}
-	/* the source port is the kernel's choice; match the rest */
-	filt.have_src = false;
-	ret = mi_tracer_start(&filt, &t, err);
-	if (ret < 0)
-		goto out;
-	ret = probe(f, err);
-	if (!ret)
-		ret = collect(t, &evs, 300, 3000, err);
+	ret = mi_tracer_start(&f, &t, err);
+	if (ret == 0) {
+		fprintf(out, "tracing (table inet %s); stop with Ctrl-C\n",
+			MI_TRACE_TABLE);
+		fflush(out);
+		ret = trace_loop(t, sfd, &rs, out, err);
+	}
 	ret2 = mi_tracer_stop(t, err);
 	if (!ret)
 		ret = ret2;
-	if (ret < 0)
-		goto out;
-	fprintf(out, "kernel (nftrace of the probe packet):\n");
-	kernel_path(&snap, &evs, kp, out);
-	if (!kp->n) {
-		ret = mi_err_setx(err, MI_EXIT_DRIFT, -EPROTO,
-				  "explain --kernel: no trace event of table inet %s for the probe",
-				  MI_TABLE_NAME);
-		fprintf(out, "kernel DISAGREES: the probe met no rule of table inet %s\n",
-			MI_TABLE_NAME);
-		goto out;
-	}
-	/* the predicted matched rules, in order, against the kernel's */
-	for (size_t i = 0; i < ex->n; i++) {
-		const struct mi_step *s = &ex->steps[i];
-		const char *name = mi_chain_info(s->chain)->name;
-
-		if (!s->matched)
-			continue;
-		if (k >= kp->n) {
-			fprintf(out, "  predicted %s rule %zu%s, kernel: nothing more\n",
-				name, s->idx + 1, s->looped ? " (over lo)" : "");
-			diffs++;
-			continue;
-		}
-		if (strcmp(kp->v[k].chain, name) || kp->v[k].idx != s->idx + 1 ||
-		    kp->v[k].looped != s->looped) {
-			fprintf(out, "  predicted %s rule %zu%s, kernel: %s rule %zu%s\n",
-				name, s->idx + 1, s->looped ? " (over lo)" : "",
-				kp->v[k].chain, kp->v[k].idx,
-				kp->v[k].looped ? " (over lo)" : "");
-			diffs++;
-		}
-		k++;
-	}
-	for (; k < kp->n; k++, diffs++)
-		fprintf(out, "  predicted nothing more, kernel: %s rule %zu%s\n",
-			kp->v[k].chain, kp->v[k].idx, kp->v[k].looped ? " (over lo)" : "");
-	if (diffs) {
-		fprintf(out, "kernel DISAGREES (%zu difference%s)\n", diffs,
-			diffs == 1 ? "" : "s");
-		ret = mi_err_setx(err, MI_EXIT_DRIFT, -EPROTO,
-				  "explain --kernel: the kernel's path differs from the prediction");
-	} else {
-		fprintf(out, "kernel agrees\n");
-	}
+	if (!ret)
+		fprintf(out, "stopped; table inet %s removed\n",
+			MI_TRACE_TABLE);
+	signals_close(sfd, &old);
 out:
-	mi_trace_evs_release(&evs);
-	mi_snap_release(&snap);
-	free(kp);
+	mi_ruleset_release(&rs);
 	return ret;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 
@@ -170,20 +171,12 @@ int mi_parse_duration_ms(const char *s, uint64_t *out)
 	return 0;
 }
 
-bool mi_strlist_has(const char *list, const char *s)
+uint64_t mi_now_ms(void)
 {
-	size_t l = strlen(s);
-	const char *p = list;
+	struct timespec ts;
 
-	while (p && *p) {
-		const char *c = strchr(p, ',');
-		size_t n = c ? (size_t)(c - p) : strlen(p);
-
-		if (n == l && !strncmp(p, s, n))
-			return true;
-		p = c ? c + 1 : NULL;
-	}
-	return false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 void mi_json_string(FILE *out, const char *s)

@@ -90,14 +90,6 @@ struct probe {
 	char last_error[128];	/* of the client's last connect */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static socklen_t loopback(int family, uint16_t port, bool six,
 			  struct sockaddr_storage *ss)
 {
@@ -213,11 +205,11 @@ static bool serve(struct probe *p, int lfd)
 static bool probe_loop(struct probe *p, uint64_t deadline,
 		       const struct mi_log *log)
 {
-	uint64_t next = now_ms(), t;
+	uint64_t next = mi_now_ms(), t;
 	struct pollfd pfd[3];
 	int i;
 
-	while ((t = now_ms()) < deadline) {
+	while ((t = mi_now_ms()) < deadline) {
 		if (t >= next) {
 			connect_probe(p, log);
 			next = t + PROBE_INTERVAL_MS;
@@ -300,7 +292,7 @@ int mi_validate_run(const struct mi_config *cfg, const struct mi_val_facts *f,
 		    const struct mi_log *log, struct mi_err *err)
 {
 	struct probe p = { .port = cfg->probe_port, .cfd = -1 };
-	uint64_t deadline = now_ms() + cfg->probe_timeout_ms;
+	uint64_t deadline = mi_now_ms() + cfg->probe_timeout_ms;
 	char why[1024];
 	bool ok = false;
 	int i;
