@@ -2,18 +2,20 @@
 # meshinit container image: a scratch image holding only build/rootfs/,
 # which `make rootfs` assembles (the binary, the istio-iptables symlink,
 # the shared libraries it links, passwd/group/nsswitch.conf with root and
-# istio-proxy 1337). `make check-rootfs` runs that same directory as uid
-# 1337 with only CAP_NET_ADMIN, so the image is tested without an engine.
+# istio-proxy 1337, LICENSE). `make check-image` builds this file with
+# podman and runs the image in a pod, with runc, and with podman kube play.
 #
-#   docker build -t meshinit .
+#   make image                      (podman or docker build with the labels)
+#   docker build -t meshinit --build-arg REVISION=$(git rev-parse HEAD) .
 #   docker run --rm meshinit --version
 #
 # No USER is set: the pod decides. meshinit needs no root, only the
 # NET_ADMIN capability: uid 0 with capabilities {drop: [ALL], add:
 # [NET_ADMIN]} works everywhere; a non-root uid (runAsUser: 1337) gets the
 # capability from the binary's file capability cap_net_admin=p, which
-# `make rootfs` sets (needs allowPrivilegeEscalation: true and a builder
-# that keeps xattrs, e.g. BuildKit). See examples/kubernetes/.
+# `make rootfs` sets, with allowPrivilegeEscalation false or true (a
+# builder that keeps xattrs is needed: BuildKit, buildah/podman do).
+# See README.md (Packaging and Kubernetes) and examples/kubernetes/.
 
 FROM debian:12 AS build
 RUN apt-get update \
@@ -25,9 +27,17 @@ COPY . .
 RUN make clean && make rootfs
 
 FROM scratch
+# VERSION must equal the Makefile's (make check-image compares them);
+# REVISION is the git commit, SOURCE where that commit can be fetched
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE=
 COPY --from=build /src/build/rootfs/ /
 LABEL org.opencontainers.image.title="meshinit" \
 	org.opencontainers.image.description="Istio istio-init replacement: one atomic nftables transaction through netlink" \
-	org.opencontainers.image.licenses="GPL-2.0-or-later"
+	org.opencontainers.image.licenses="GPL-2.0-or-later" \
+	org.opencontainers.image.version="$VERSION" \
+	org.opencontainers.image.revision="$REVISION" \
+	org.opencontainers.image.source="$SOURCE"
 # Istio's injection template passes "istio-iptables -p 15001 ..." as args
 ENTRYPOINT ["/usr/local/bin/meshinit"]

@@ -23,7 +23,7 @@ ROOTFS_MAX_BYTES := 3145728
 ROOTFS_FILECAPS ?= 1
 
 $(BUILD)/rootfs.stamp: meshinit packaging/mkrootfs.sh packaging/passwd \
-		packaging/group packaging/nsswitch.conf mk/package.mk
+		packaging/group packaging/nsswitch.conf LICENSE mk/package.mk
 	FILECAPS=$(ROOTFS_FILECAPS) packaging/mkrootfs.sh meshinit $(ROOTFS)
 	@size=$$(du -sb $(ROOTFS) | cut -f1); \
 	if [ $$size -gt $(ROOTFS_MAX_BYTES) ]; then \
