@@ -13,11 +13,14 @@
  * inheritable and ambient (so it survives execve), set no_new_privs,
  * print the resulting identity on stderr, then execve PROG.
  * -n: keep no capability at all.
- * -b: what containerd/CRI-O do for a non-root container with
- *     capabilities.add [NET_ADMIN] and allowPrivilegeEscalation: true:
- *     CAP_NET_ADMIN only in the bounding set, nothing permitted, no
- *     ambient set (Kubernetes has no API for it), no no_new_privs; the
- *     program gets the capability only from its file capabilities.
+ * -b: what a non-root program keeps across execve in a container that
+ *     containerd/CRI-O start with capabilities.add [NET_ADMIN] and
+ *     allowPrivilegeEscalation: true: CAP_NET_ADMIN only in the bounding
+ *     set (the runtime also sets it permitted and effective, which
+ *     execve as non-root clears), no ambient set (Kubernetes has no API
+ *     for it), no no_new_privs; the program gets the capability only
+ *     from its file capabilities. make check-image runs the real sets
+ *     with runc, no_new_privs on and off.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -45,44 +45,24 @@ EXAMPLE_IMAGE=registry.example.com/meshinit:0.1.0
 ISTIO_ARGS=(istio-iptables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x ""
 	-b '*' -d 15090,15021,15020 --log_output_level=default:info)
 
-passes=0
-fails=0
-ok() { echo "ok   $*"; passes=$((passes + 1)); }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
-finish() {
-	echo "check-image: $passes passed, $fails failed, 0 skipped"
-	[ "$fails" = 0 ]
-	exit
-}
-die() {
-	bad "$*"
-	finish
-}
+TEST_NAME=check-image
+. "$repo/tests/lib/testlib.sh"
 now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 
-if [ "$(id -u)" != 0 ]; then
-	echo "check-image: SKIP: needs root (podman, runc, network namespaces)"
-	echo "check-image: 0 passed, 0 failed, 1 skipped"
-	exit 77
-fi
+[ "$(id -u)" = 0 ] || skip "needs root (podman, runc, network namespaces)"
 for c in podman buildah runc debootstrap nsenter nft ip getfattr getcap setcap \
 		flock "${CC:-cc}" "$PY"; do
-	command -v "$c" >/dev/null || die "$c is missing (make deps installs it)"
+	command -v "$c" >/dev/null || fail "$c is missing (make deps installs it)"
 done
-[ -x "$MESHINIT" ] || die "no meshinit binary at $MESHINIT (make)"
+[ -x "$MESHINIT" ] || fail "no meshinit binary at $MESHINIT (make)"
 
 tag=mi-img-$$
 hostns=$tag-host
 net=$tag
-tmp=$(mktemp -d "/tmp/$tag.XXXXXX") || die "mktemp"
+tmp=$(mktemp -d "/tmp/$tag.XXXXXX") || fail "mktemp"
 chmod 755 "$tmp"
-mkdir -p "$CACHE" "$RUNDIR" || die "cannot create $CACHE / $RUNDIR"
+mkdir -p "$CACHE" "$RUNDIR" || fail "cannot create $CACHE / $RUNDIR"
 exec 9>"$CACHE/lock"
 if ! flock -n 9; then
 	echo "# another check-image run holds $CACHE/lock: waiting"
@@ -147,6 +127,13 @@ cleanup() {
 		pmn rm -f -t 0 -a >/dev/null 2>&1
 		pmn network rm -f "$net" >/dev/null 2>&1
 	fi
+	# podman 4.3 with cgroupfs on hybrid cgroups leaves each pod's empty
+	# cgroup in the unified and systemd hierarchies
+	for id in $(cat "$tmp/pod-ids" 2>/dev/null); do
+		for d in /sys/fs/cgroup/*/libpod_parent/"$id"; do
+			[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+	done
 	[ "$mounted" = 1 ] && pm image unmount "$IMAGE" >/dev/null 2>&1
 	ip netns del "$hostns" 2>/dev/null
 	rm -rf "$tmp"
@@ -158,7 +145,7 @@ trap 'exit 143' TERM
 echo "# podman $(podman --version | awk '{print $3}'), buildah $(buildah --version | awk '{print $3}'), $(runc --version | head -n1)"
 # leftovers of an earlier run that was killed: everything in this storage
 # is this test's own (the lock is held)
-ip netns add "$hostns" || die "ip netns add $hostns"
+ip netns add "$hostns" || fail "ip netns add $hostns"
 ip -n "$hostns" link set lo up
 pm pod rm -f -t 0 -a >/dev/null 2>&1
 pm rm -f -t 0 -a >/dev/null 2>&1
@@ -166,11 +153,11 @@ pm network prune -f >/dev/null 2>&1
 
 # --- 1. the image ------------------------------------------------------
 t0=$(now)
-"$here/base-image.sh" "$CACHE" || die "no debian:12 base image"
+"$here/base-image.sh" "$CACHE" || fail "no debian:12 base image"
 if ! pm image exists docker.io/library/debian:12; then
 	t=$(now)
 	pm import --quiet "$CACHE/debian12-minbase.tar" docker.io/library/debian:12 >/dev/null ||
-		die "podman import of the debian:12 base"
+		fail "podman import of the debian:12 base"
 	echo "# imported debian:12 from $CACHE/debian12-minbase.tar in $(took "$t")"
 fi
 
@@ -184,7 +171,7 @@ if ! pm build --quiet --network host --pull=never "${ulimits[@]}" -f "$repo/Dock
 		--build-arg REVISION="$revision" --build-arg SOURCE="$source" \
 		"$repo" >"$tmp/build.log" 2>&1; then
 	tail -30 "$tmp/build.log"
-	die "podman build of the Dockerfile"
+	fail "podman build of the Dockerfile"
 fi
 echo "# built the Dockerfile in $(took "$t") (cold: apt and the compile; warm: cached layers)"
 pm tag "$IMAGE" "$EXAMPLE_IMAGE"
@@ -196,13 +183,13 @@ t=$(now)
 if ! pm build --quiet --network host --pull=never "${ulimits[@]}" -f "$tmp/tools/tools.Containerfile" \
 		-t "$TOOLS" "$tmp/tools" >"$tmp/tools.log" 2>&1; then
 	tail -30 "$tmp/tools.log"
-	die "podman build of the helper image (HAProxy, python3)"
+	fail "podman build of the helper image (HAProxy, python3)"
 fi
 echo "# built the helper image in $(took "$t")"
 
 size=$(pm image inspect -f '{{.Size}}' "$IMAGE")
 check "image is $size bytes (<= $MAX_BYTES)" test "$size" -le "$MAX_BYTES"
-mnt=$(pm image mount "$IMAGE") && mounted=1 || die "podman image mount"
+mnt=$(pm image mount "$IMAGE") && mounted=1 || fail "podman image mount"
 check "image content is the binary, the symlink, its libraries and 4 files" \
 	"$PY" - "$mnt" <<'EOF'
 import os, sys
@@ -228,7 +215,7 @@ EOF
 check "no shell in the image (no sh, bash, dash, busybox)" \
 	test -z "$(find "$mnt" \( -name sh -o -name bash -o -name dash -o -name busybox \) -print)"
 if pm run --rm --network none --pull=never --entrypoint /bin/sh "$IMAGE" -c true >/dev/null 2>&1; then
-	bad "podman run --entrypoint /bin/sh fails"
+	not_ok "podman run --entrypoint /bin/sh fails"
 else
 	ok "podman run --entrypoint /bin/sh fails"
 fi
@@ -265,14 +252,15 @@ check "negative control: its copy has no file capability" \
 	test -z "$(getcap "$tmp/nofcap/rootfs/usr/local/bin/meshinit")"
 pm image unmount "$IMAGE" >/dev/null && mounted=0
 "${CC:-cc}" -O2 -Wall -Wextra -Werror -static -o "$tmp/capdump" "$here/capdump.c" ||
-	die "cannot build the static capdump helper"
+	fail "cannot build the static capdump helper"
 echo "# image and helpers ready in $(took "$t0")"
 
 # --- 2. the pod: init container as uid 0 and 1337 ----------------------
 pmn network create --internal --disable-dns --subnet 10.231.0.0/24 "$net" >/dev/null ||
-	die "podman network create $net"
+	fail "podman network create $net"
 # pod_pid POD: the pid of its infra container, whose network namespace is
 # the pod's
+pod_id() { pmn pod inspect -f '{{.ID}}' "$1" >>"$tmp/pod-ids"; }
 pod_pid() { pmn inspect -f '{{.State.Pid}}' "$(pmn pod inspect -f '{{.InfraContainerID}}' "$1")"; }
 pod_ip() { pmn inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" \
 	"$(pmn pod inspect -f '{{.InfraContainerID}}' "$1")"; }
@@ -282,14 +270,15 @@ table() { in_pod "$1" nft list table inet meshinit 2>/dev/null | sed 's/counter 
 has_table() { in_pod "$1" nft list table inet meshinit >/dev/null 2>&1; }
 drop_table() { in_pod "$1" nft delete table inet meshinit 2>/dev/null; }
 
-pmn pod create --name "$tag-init" --network "$net" >/dev/null || die "podman pod create"
-pmn pod start "$tag-init" >/dev/null || die "podman pod start"
+pmn pod create --name "$tag-init" --network "$net" >/dev/null || fail "podman pod create"
+pod_id "$tag-init"
+pmn pod start "$tag-init" >/dev/null || fail "podman pod start"
 ipid=$(pod_pid "$tag-init")
 check "the pod has a real eth0 on the test's bridge ($(pod_ip "$tag-init"))" \
 	eval 'in_pod "$ipid" ip -4 addr show dev eth0 | grep -q "inet 10.231.0."'
 # what meshinit must install: its own --dry-run script, loaded by nft into
 # a scratch namespace, as nft lists it (a reader independent of meshinit)
-ip netns add "$tag-ref" || die "ip netns add"
+ip netns add "$tag-ref" || fail "ip netns add"
 "$MESHINIT" "${ISTIO_ARGS[@]}" --dry-run --ipv6 off 2>/dev/null >"$tmp/ref.nft"
 ip netns exec "$tag-ref" nft -f "$tmp/ref.nft" &&
 	ip netns exec "$tag-ref" nft list table inet meshinit | sed 's/counter packets [0-9]* bytes [0-9]*/counter/' >"$tmp/ref.txt"
@@ -304,14 +293,14 @@ pod_init_case() { # USER NNP(0|1)
 		"${opt[@]}" --read-only "$IMAGE" "${ISTIO_ARGS[@]}" >"$tmp/init.log" 2>&1
 	rc=$?
 	if [ "$rc" != 0 ]; then
-		bad "$desc: exit $rc: $(tail -n2 "$tmp/init.log")"
+		not_ok "$desc: exit $rc: $(tail -n2 "$tmp/init.log")"
 		return
 	fi
 	table "$ipid" >"$tmp/got.txt"
 	if cmp -s "$tmp/ref.txt" "$tmp/got.txt"; then
 		ok "$desc: exit 0, the table is Istio's default ruleset ($(grep -c ' comment ' "$tmp/got.txt") rules)"
 	else
-		bad "$desc: installed table differs from the --dry-run script"
+		not_ok "$desc: installed table differs from the --dry-run script"
 		diff "$tmp/ref.txt" "$tmp/got.txt" | head -20
 	fi
 }
@@ -325,6 +314,23 @@ pmn run --rm --pod "$tag-init" --pull=never --user 1337:1337 --cap-drop ALL \
 rc=$?
 check "podman pod: uid 1337 without NET_ADMIN exits 1 (CAP_NET_ADMIN is required), nothing installed" \
 	eval '[ "$rc" = 1 ] && grep -q CAP_NET_ADMIN "$tmp/init.log" && ! has_table "$ipid"'
+# --netns: entering a namespace needs CAP_SYS_ADMIN besides NET_ADMIN
+netns_case() { # CAP...
+	local c opt=()
+	for c in "$@"; do opt+=(--cap-add "$c"); done
+	drop_table "$ipid"
+	pmn run --rm --pod "$tag-init" --pull=never --user 0:0 --cap-drop ALL "${opt[@]}" \
+		--read-only "$IMAGE" "${ISTIO_ARGS[@]}" --netns /proc/self/ns/net >"$tmp/netns.log" 2>&1
+}
+netns_case NET_ADMIN
+rc=$?
+check "--netns with NET_ADMIN only: exit $rc, names CAP_SYS_ADMIN, nothing installed" \
+	eval '[ "$rc" = 1 ] && grep -q "CAP_SYS_ADMIN is required" "$tmp/netns.log" && ! has_table "$ipid"'
+netns_case NET_ADMIN SYS_ADMIN
+rc=$?
+check "--netns with NET_ADMIN and SYS_ADMIN: exit $rc, installed" \
+	eval '[ "$rc" = 0 ] && has_table "$ipid"'
+drop_table "$ipid"
 amb=$(pmn run --rm --pod "$tag-init" --pull=never --user 1337:1337 --cap-drop ALL --cap-add NET_ADMIN \
 	-v "$tmp/capdump:/capdump:ro" --entrypoint /capdump "$IMAGE" | sed -n 's/^amb=//p')
 echo "# podman gives a non-root --cap-add as ambient capabilities (CapAmb=$amb), which a kubelet's runtime does not: hence the runc cases"
@@ -419,7 +425,7 @@ validation() { # USER [PODMAN OPTION...]
 }
 drop_table "$ipid"
 pmn run --rm --pod "$tag-init" --pull=never --user 1337:1337 --cap-drop ALL --cap-add NET_ADMIN \
-	--read-only "$IMAGE" "${ISTIO_ARGS[@]}" >/dev/null 2>&1 || bad "install before validation"
+	--read-only "$IMAGE" "${ISTIO_ARGS[@]}" >/dev/null 2>&1 || not_ok "install before validation"
 validation 1337
 rc=$?
 check "istio-validation (uid 1337, no capabilities, --run-validation --skip-rule-apply) with the rules: exit $rc" \
@@ -443,15 +449,17 @@ check "the same with NET_ADMIN: exit $rc, $(grep -o 'diagnosis: .*' "$tmp/val.lo
 	eval '[ "$rc" = 126 ] && grep -q "no meshinit rules installed" "$tmp/val.log"'
 
 # --- 4. the meshed pod with real traffic --------------------------------
-pmn pod create --name "$tag-peer" --network "$net" >/dev/null || die "podman pod create peer"
-pmn pod create --name "$tag-mesh" --network "$net" >/dev/null || die "podman pod create mesh"
-pmn pod start "$tag-mesh" >/dev/null || die "podman pod start"
+pmn pod create --name "$tag-peer" --network "$net" >/dev/null || fail "podman pod create peer"
+pmn pod create --name "$tag-mesh" --network "$net" >/dev/null || fail "podman pod create mesh"
+pod_id "$tag-peer"
+pod_id "$tag-mesh"
+pmn pod start "$tag-mesh" >/dev/null || fail "podman pod start"
 mpid=$(pod_pid "$tag-mesh")
 peer_ip=
 for p in 9080 7777; do
 	pmn run -d --pod "$tag-peer" --name "$tag-peer$p" --pull=never --user 1000:1000 --cap-drop ALL \
 		--read-only "$TOOLS" python3 /usr/local/bin/mitool.py listen "peer$p" "$p" --bind 0.0.0.0 >/dev/null ||
-		die "peer listener $p"
+		fail "peer listener $p"
 done
 peer_ip=$(pod_ip "$tag-peer")
 mesh_ip=$(pod_ip "$tag-mesh")
@@ -467,11 +475,11 @@ check "meshed pod: istio-init (uid 1337, NET_ADMIN, no-new-privileges) with -o 7
 	has_table "$mpid"
 pmn run -d --pod "$tag-mesh" --name "$tag-proxy" --pull=never --user 1337:1337 --cap-drop ALL \
 	--security-opt no-new-privileges --read-only "$TOOLS" haproxy -db -f /etc/haproxy/meshinit-test.cfg >/dev/null ||
-	die "proxy container"
+	fail "proxy container"
 for p in 8080 15020; do
 	pmn run -d --pod "$tag-mesh" --name "$tag-app$p" --pull=never --user 1000:1000 --cap-drop ALL \
 		--read-only "$TOOLS" python3 /usr/local/bin/mitool.py listen "app$p" "$p" --bind 0.0.0.0 >/dev/null ||
-		die "app listener $p"
+		fail "app listener $p"
 done
 listening() { # PID PORT...
 	local p=$1 port i
@@ -484,8 +492,8 @@ listening() { # PID PORT...
 	done
 	return 1
 }
-listening "$mpid" 15001 15006 8080 15020 || die "the proxy and the app do not listen"
-listening "$ppid" 9080 7777 || die "the peer does not listen"
+listening "$mpid" 15001 15006 8080 15020 || fail "the proxy and the app do not listen"
+listening "$ppid" 9080 7777 || fail "the peer does not listen"
 hpid=$(pmn inspect -f '{{.State.Pid}}' "$tag-proxy")
 check "the proxy (HAProxy) runs as uid 1337 with no capabilities (CapEff=CapPrm=0)" \
 	eval '[ "$(awk "/^Uid:/ {print \$2}" /proc/$hpid/status)" = 1337 ] &&
@@ -502,11 +510,11 @@ expect() {
 		if [[ $kv == *^=* ]]; then
 			k=${kv%%^=*} v=${kv#*^=}
 			f=$(echo "$ans" | tr ' ' '\n' | sed -n "s/^$k=//p")
-			[[ $f == "$v"* ]] || { bad "$desc: $k=$f, want prefix $v (answer: $ans)"; return; }
+			[[ $f == "$v"* ]] || { not_ok "$desc: $k=$f, want prefix $v (answer: $ans)"; return; }
 		else
 			k=${kv%%=*} v=${kv#*=}
 			f=$(echo "$ans" | tr ' ' '\n' | sed -n "s/^$k=//p")
-			[ "$f" = "$v" ] || { bad "$desc: $k=$f, want $v (answer: $ans)"; return; }
+			[ "$f" = "$v" ] || { not_ok "$desc: $k=$f, want $v (answer: $ans)"; return; }
 		fi
 	done
 	ok "$desc"
@@ -541,7 +549,7 @@ pmn pod rm -f -t 0 "$tag-mesh" "$tag-peer" >/dev/null
 mkdir -p "$tmp/kube"
 "$PY" "$repo/packaging/test/check-examples.py" --kube "$tmp/kube" --placeholder "$TOOLS" \
 	"$MESHINIT" "$repo/examples/kubernetes" >"$tmp/kube.log" 2>&1 ||
-	{ cat "$tmp/kube.log"; bad "check-examples.py --kube"; }
+	{ cat "$tmp/kube.log"; not_ok "check-examples.py --kube"; }
 n=0
 for f in "$tmp/kube"/*.yaml; do
 	[ -e "$f" ] || continue
@@ -552,21 +560,23 @@ for f in "$tmp/kube"/*.yaml; do
 	# --build=false, and from $tmp/kube: kube play would otherwise build
 	# an image from a directory of the cwd named like the image
 	if ! (cd "$tmp/kube" && pmn kube play --build=false --network "$net" "$f") >"$tmp/play.log" 2>&1; then
-		bad "kube play $what: $(tail -n2 "$tmp/play.log")"
+		not_ok "kube play $what: $(tail -n2 "$tmp/play.log")"
+		pod_id "$pod" 2>/dev/null
 		pmn kube down "$f" >/dev/null 2>&1
 		continue
 	fi
+	pod_id "$pod"
 	kpid=$(pod_pid "$pod")
 	table "$kpid" >"$tmp/got.txt"
 	init=$(sed -n '/^  initContainers:/,$ s/^  - name: //p' "$f" | head -n1)
 	krc=$(pmn inspect -f '{{.State.ExitCode}} {{.State.Status}}' "$pod-$init" 2>&1)
 	if [ "$krc" != "0 exited" ]; then
-		bad "kube play $what: init container $pod-$init: $krc"
+		not_ok "kube play $what: init container $pod-$init: $krc"
 	elif [ ! -s "$tmp/got.txt" ]; then
-		bad "kube play $what: no table inet meshinit in the pod"
+		not_ok "kube play $what: no table inet meshinit in the pod"
 	elif [ -n "$want_uids" ] && ! in_pod "$kpid" nft list set inet meshinit exclude-uids |
 			grep -q "elements = { $want_uids }"; then
-		bad "kube play $what: uid $want_uids is not excluded in the installed rules"
+		not_ok "kube play $what: uid $want_uids is not excluded in the installed rules"
 	else
 		ok "kube play $what: init container exit 0, rules in the pod${want_uids:+ (uid $want_uids excluded)}"
 	fi
