@@ -77,4 +77,10 @@ const char *mi_hook_name(uint32_t hook);
  */
 const char *mi_rs_rule_terminal(const struct mi_rs_rule *r);
 
+/* True when the rule ends with a `return` verdict. */
+bool mi_rs_rule_returns(const struct mi_rs_rule *r);
+
+/* The packets of the rule's counter (0 without one). */
+uint64_t mi_rs_rule_packets(const struct mi_rs_rule *r);
+
 #endif

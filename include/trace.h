@@ -99,6 +99,20 @@ int mi_trace_probe(const struct mi_flow *f, int *result, struct mi_err *err);
  */
 int mi_trace_ev_parse(const void *nlh, struct mi_trace_ev *e);
 
+/*
+ * mi_trace_resolve_returns - Debian's 5.10 and 6.1 kernels report a rule
+ * whose verdict is `return` without the rule's handle (6.12 sends it).
+ * Such an event of table inet meshinit gets the handle of the one
+ * return rule of its chain whose packet counter moved between the
+ * rules read before the traffic (@before) and after it (@after), and
+ * becomes a rule event. An event that fits no such rule, or more than
+ * one (other traffic meanwhile), is left as it is. Returns the number
+ * of events resolved.
+ */
+size_t mi_trace_resolve_returns(const struct mi_ruleset *before,
+				const struct mi_ruleset *after,
+				struct mi_trace_evs *evs);
+
 /* "accept", "drop", "continue", "jump", "return"... */
 const char *mi_trace_verdict_name(int32_t v, char *buf, size_t len);
 

@@ -1427,12 +1427,13 @@ static int explain_kernel(const struct mi_flow *f, const struct mi_explain *ex,
 			  bool lands_local, FILE *out, struct mi_err *err)
 {
 	struct mi_trace_evs evs = { 0 };
-	struct mi_ruleset rs;
+	struct mi_ruleset rs, after;
 	struct kpath *kp = NULL;
 	const struct kev *dec;
 	size_t diffs;
 	int ret, result = 0;
 
+	mi_ruleset_init(&after);
 	if (f->dir != MI_DIR_OUT)
 		return mi_err_set(
 			err, -EOPNOTSUPP,
@@ -1453,11 +1454,14 @@ static int explain_kernel(const struct mi_flow *f, const struct mi_explain *ex,
 	ret = trace_probe(f, &evs, &result, err);
 	if (ret < 0)
 		goto out;
-	/* rules changed since the dump are looked up in a fresh one */
-	mi_ruleset_release(&rs);
-	ret = mi_ruleset_load(&rs, err);
+	/* after the probe: rules changed since, counters moved by it */
+	ret = mi_ruleset_load(&after, err);
 	if (ret < 0)
 		goto out;
+	mi_trace_resolve_returns(&rs, &after, &evs);
+	mi_ruleset_release(&rs);
+	rs = after;
+	mi_ruleset_init(&after);
 	kp = mi_xcalloc(1, sizeof(*kp));
 	kernel_path(&rs, &evs, kp);
 	print_kernel_events(&rs, kp, out);
@@ -1491,6 +1495,7 @@ static int explain_kernel(const struct mi_flow *f, const struct mi_explain *ex,
 		fprintf(out, "kernel agrees\n");
 	}
 out:
+	mi_ruleset_release(&after);
 	free(kp);
 	mi_trace_evs_release(&evs);
 	mi_ruleset_release(&rs);

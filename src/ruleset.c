@@ -280,3 +280,42 @@ const char *mi_rs_rule_terminal(const struct mi_rs_rule *r)
 	nftnl_expr_foreach(r->r, term_cb, &t);
 	return t.what;
 }
+
+struct last {
+	int verdict;		/* of the last immediate verdict, or 1 */
+	uint64_t packets;
+};
+
+static int last_cb(struct nftnl_expr *e, void *data)
+{
+	struct last *l = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (!strcmp(name, "counter")) {
+		l->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		l->verdict = 1;
+	} else if (!strcmp(name, "immediate") &&
+		   nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) ==
+			   NFT_REG_VERDICT) {
+		l->verdict = (int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+	} else {
+		l->verdict = 1;
+	}
+	return 0;
+}
+
+bool mi_rs_rule_returns(const struct mi_rs_rule *r)
+{
+	struct last l = { 1, 0 };
+
+	nftnl_expr_foreach(r->r, last_cb, &l);
+	return l.verdict == NFT_RETURN;
+}
+
+uint64_t mi_rs_rule_packets(const struct mi_rs_rule *r)
+{
+	struct last l = { 1, 0 };
+
+	nftnl_expr_foreach(r->r, last_cb, &l);
+	return l.packets;
+}

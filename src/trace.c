@@ -381,6 +381,67 @@ int mi_tracer_collect(struct mi_tracer *t, struct mi_trace_evs *evs,
 	}
 }
 
+/* ---- kernel differences ------------------------------------------------ */
+
+/* A return the kernel did not name the rule of. */
+static bool unnamed_return(const struct mi_trace_ev *e)
+{
+	return e->verdict == NFT_RETURN && e->family == NFPROTO_INET &&
+	       !strcmp(e->table, MI_TABLE_NAME) &&
+	       (e->type == NFT_TRACETYPE_RETURN ||
+		(e->type == NFT_TRACETYPE_RULE && !e->handle));
+}
+
+/* The handle of the one return rule of @chain that counted packets. */
+static uint64_t counted_return(const struct mi_ruleset *before,
+			       const struct mi_ruleset *after,
+			       const char *chain)
+{
+	uint64_t found = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < after->nrules; i++) {
+		const struct mi_rs_rule *r = &after->rules[i], *old;
+		uint64_t p0 = 0;
+
+		if (r->family != NFPROTO_INET ||
+		    strcmp(r->table, MI_TABLE_NAME) ||
+		    strcmp(r->chain, chain) || !mi_rs_rule_returns(r))
+			continue;
+		old = mi_ruleset_rule(before, r->family, r->table, r->chain,
+				      r->handle);
+		if (old)
+			p0 = mi_rs_rule_packets(old);
+		if (mi_rs_rule_packets(r) == p0)
+			continue;
+		found = r->handle;
+		n++;
+	}
+	return n == 1 ? found : 0;
+}
+
+size_t mi_trace_resolve_returns(const struct mi_ruleset *before,
+				const struct mi_ruleset *after,
+				struct mi_trace_evs *evs)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < evs->n; i++) {
+		struct mi_trace_ev *e = &evs->v[i];
+		uint64_t h;
+
+		if (!unnamed_return(e))
+			continue;
+		h = counted_return(before, after, e->chain);
+		if (!h)
+			continue;
+		e->type = NFT_TRACETYPE_RULE;
+		e->handle = h;
+		done++;
+	}
+	return done;
+}
+
 /* ---- the probe --------------------------------------------------------- */
 
 /* Child exit codes: setup steps, then the connect() result. */
@@ -631,7 +692,9 @@ void mi_trace_ev_format(const struct mi_ruleset *rs,
 		rule_line(rs, e, v, what, sizeof(what));
 		break;
 	case NFT_TRACETYPE_RETURN:
-		snprintf(what, sizeof(what), "verdict %s", v);
+		snprintf(what, sizeof(what), "verdict %s%s", v,
+			 e->verdict == NFT_RETURN ?
+			 " (a return rule this kernel does not name)" : "");
 		break;
 	case NFT_TRACETYPE_POLICY:
 		snprintf(what, sizeof(what), "policy %s", v);

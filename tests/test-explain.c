@@ -23,6 +23,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 
 #include "cli.h"
@@ -751,6 +752,75 @@ static void test_trace__events(void)
 	mi_ruleset_release(&rs);
 }
 
+/* A rule of inet meshinit @chain: a counter of @pkts, then @verdict. */
+static void add_counted(struct mi_ruleset *rs, const char *chain,
+			uint64_t handle, uint64_t pkts, int verdict)
+{
+	char buf[4096];
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *c = nftnl_expr_alloc("counter");
+	struct nlmsghdr *nlh;
+
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "meshinit");
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+	nftnl_expr_set_u64(c, NFTNL_EXPR_CTR_PACKETS, pkts);
+	nftnl_expr_set_u64(c, NFTNL_EXPR_CTR_BYTES, pkts * 60);
+	nftnl_rule_add_expr(r, c);
+	mi_expr_verdict(r, verdict, verdict == NFT_JUMP ? "istio-redirect" :
+							  NULL);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET, 0, 1);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	mi_ruleset_add_msg(rs, nlh);
+}
+
+/*
+ * Debian's 5.10 and 6.1 kernels send a `return` verdict without the
+ * rule's handle: the rule is the one return rule of the chain whose
+ * counter moved; none or two: left unnamed.
+ */
+static void test_trace__unnamed_return(void)
+{
+	struct mi_trace_ev ev[3] = { 0 };
+	struct mi_trace_evs evs = { 3, 3, ev };
+	struct mi_ruleset before, after;
+
+	mi_ruleset_init(&before);
+	mi_ruleset_init(&after);
+	add_counted(&before, "istio-output", 10, 5, NFT_RETURN);
+	add_counted(&before, "istio-output", 11, 3, NFT_RETURN);
+	add_counted(&before, "istio-output", 12, 7, NFT_JUMP);
+	add_counted(&after, "istio-output", 10, 6, NFT_RETURN);
+	add_counted(&after, "istio-output", 11, 3, NFT_RETURN);
+	add_counted(&after, "istio-output", 12, 8, NFT_JUMP);
+	for (int i = 0; i < 3; i++) {
+		ev[i].family = NFPROTO_INET;
+		strcpy(ev[i].table, "meshinit");
+		strcpy(ev[i].chain, "istio-output");
+		ev[i].type = NFT_TRACETYPE_RETURN;
+		ev[i].verdict = NFT_RETURN;
+	}
+	ev[1].verdict = NFT_CONTINUE;	/* a chain's end: not a rule */
+	strcpy(ev[2].table, "other");
+	CHECK_EQ_INT(mi_trace_resolve_returns(&before, &after, &evs), 1);
+	CHECK_EQ_INT(ev[0].type, NFT_TRACETYPE_RULE);
+	CHECK(ev[0].handle == 10);
+	CHECK_EQ_INT(ev[1].type, NFT_TRACETYPE_RETURN);
+	CHECK(ev[1].handle == 0 && ev[2].handle == 0);
+	/* two return rules counted: which one is not known */
+	mi_ruleset_release(&after);
+	add_counted(&after, "istio-output", 10, 6, NFT_RETURN);
+	add_counted(&after, "istio-output", 11, 4, NFT_RETURN);
+	ev[0].type = NFT_TRACETYPE_RETURN;
+	ev[0].handle = 0;
+	CHECK_EQ_INT(mi_trace_resolve_returns(&before, &after, &evs), 0);
+	CHECK(ev[0].handle == 0);
+	mi_ruleset_release(&before);
+	mi_ruleset_release(&after);
+}
+
 int main(void)
 {
 	RUN(test_explain__flows);
@@ -760,5 +830,6 @@ int main(void)
 	RUN(test_explain__hand_rule);
 	RUN(test_explain__others);
 	RUN(test_trace__events);
+	RUN(test_trace__unnamed_return);
 	TEST_MAIN_END();
 }
