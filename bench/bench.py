@@ -185,6 +185,7 @@ class Bench:
             f.write("nameserver 127.0.0.53\n")
         self.failures = []
         self.out = []
+        self.load_start = " ".join(open("/proc/loadavg").read().split()[:3])
         # a bare bash start-up: the peers are bash scripts, Istio is Go
         self.bash_empty = os.path.join(self.tmp, "empty.sh")
         open(self.bash_empty, "w").close()
@@ -196,14 +197,19 @@ class Bench:
         return argv
 
     def measure(self, tools, reps=None, warm=None):
-        """tools: list of (label, argv, stdin). Interleaved, fresh ns each."""
+        """tools: list of (label, argv, stdin[, setup argv]). Interleaved,
+        fresh ns each; the setup (not timed) runs in that ns first."""
         reps = self.reps if reps is None else reps
         warm = self.warm if warm is None else warm
-        series = {label: Series(label) for label, _, _ in tools}
+        series = {tool[0]: Series(tool[0]) for tool in tools}
         for r in range(warm + reps):
-            for label, argv, stdin in tools:
+            for tool in tools:
+                label, argv, stdin = tool[:3]
+                setup = tool[3] if len(tool) > 3 else None
                 ns = ns_new()
                 try:
+                    if setup:
+                        sh("ip", "netns", "exec", ns, *setup)
                     t, rss, cpu = run_timed(argv, ns=ns, stdin=stdin)
                     if r >= warm:
                         series[label].add(t, rss, cpu)
@@ -211,7 +217,7 @@ class Bench:
                     self.failures.append("%s: %s" % (label, e))
                 finally:
                     ns_del(ns)
-        return [series[label] for label, _, _ in tools]
+        return [series[tool[0]] for tool in tools]
 
     # 1. apply latency
     def apply_latency(self):
@@ -238,6 +244,76 @@ class Bench:
             res[cfg] = self.measure(tools)
         self.apply = res
         self.bash = bash
+
+    # 0. install paths (issue #14): one interleaved run
+    def x_cidrs_argv(self, cidrs):
+        argv = self.mi_argv("default") + ["-x", ",".join(cidrs)]
+        i = argv.index("-x")   # drop the default's -x ""
+        del argv[i:i + 2]
+        return argv
+
+    def x_cidrs_nft(self, cidrs, name):
+        """Istio's default ruleset plus one `ip daddr C counter return` per
+        CIDR before the -i jump (where Istio puts its -x returns)."""
+        with open(os.path.join(REF, "default.nft")) as f:
+            base = f.read().rstrip("\n").split("\n")
+        assert base[-1].endswith("counter jump istio-redirect")
+        rules = ["add rule inet istio-proxy-nat istio-output ip daddr %s counter return"
+                 % c for c in cidrs]
+        p = os.path.join(self.tmp, name)
+        with open(p, "w") as f:
+            f.write("\n".join(base[:-1] + rules + [base[-1]]) + "\n")
+        return p
+
+    def install_paths(self):
+        n = 100 if self.smoke else 5000
+        self.paths_n = n
+        cidrs = disjoint_cidrs(n, 0)
+        default = self.mi_argv("default")
+        other = [a if a != "15001" else "15002" for a in default]
+        nft_default = os.path.join(REF, "default.nft")
+        tools = [
+            ("floor: meshinit --version", [self.meshinit, "--version"], None),
+            ("fresh install", default, None),
+            ("identical rerun", default, None, default),
+            ("replacement (another config installed)", default, None, other),
+            ("`nft -f` of Istio's default ruleset", ["nft", "-f", nft_default], None),
+            ("fresh install, %d `-x` CIDRs" % n, self.x_cidrs_argv(cidrs), None),
+            ("`nft -f`, Istio's ruleset + %d CIDR rules" % n,
+             ["nft", "-f", self.x_cidrs_nft(cidrs, "paths-x.nft")], None),
+        ]
+        self.paths = self.measure(tools)
+        for s, tool in zip(self.paths, tools):
+            s.argv_is_mi = tool[1][0] == self.meshinit and tool[1][1:] != ["--version"]
+        self.paths_ir = self.instructions(tools)
+
+    def instructions(self, tools):
+        """User-space instructions (callgrind Ir) of one run of each tool,
+        in a fresh ns after its setup: deterministic where wall time on a
+        loaded machine is not (the kernel's work is not counted)."""
+        res = []
+        for tool in tools:
+            label, argv = tool[0], tool[1]
+            setup = tool[3] if len(tool) > 3 else None
+            if argv[0] != self.meshinit:
+                res.append((label, None))
+                continue
+            ns = ns_new()
+            try:
+                if setup:
+                    sh("ip", "netns", "exec", ns, *setup)
+                p = sh("ip", "netns", "exec", ns, "valgrind", "--tool=callgrind",
+                       "--callgrind-out-file=/dev/null", *argv, check=False)
+                m = re.search(r"Collected : (\d+)", p.stderr)
+                if p.returncode != 0 or not m:
+                    raise RuntimeError("callgrind %s: %s" % (label, p.stderr[-400:]))
+                res.append((label, int(m.group(1))))
+            except Exception as e:  # noqa: BLE001 - report, go on
+                self.failures.append("instructions %s: %s" % (label, e))
+                res.append((label, 0))
+            finally:
+                ns_del(ns)
+        return res
 
     # 2. scale
     def scale(self):
@@ -443,7 +519,8 @@ class Bench:
             ("iptables", ver("iptables-nft", "--version") + "; " +
              ver("iptables-legacy", "--version")),
             ("meshinit", ver(self.meshinit, "--version")),
-            ("load average (1/5/15 min, at the end)",
+            ("load average (1/5/15 min) at the start", self.load_start),
+            ("load average (1/5/15 min) at the end",
              " ".join(open("/proc/loadavg").read().split()[:3])),
             ("mode", "smoke (1 repetition, small sizes)" if self.smoke else
              "full (%d repetitions after %d warm-up)" % (self.reps, self.warm)),
@@ -488,6 +565,7 @@ class Bench:
           "netlink batch, and for TPROXY the policy routes and `::6` (Istio does those "
           "in Go through netlink, so the peers leave them out).\n" % fmt_ms(self.bash_med))
         targets = []
+        self.report_paths(w, targets)
         for cfg in ("default", "tproxy", "empty"):
             ser = self.apply[cfg]
             mi = ser[0].med()
@@ -612,6 +690,50 @@ class Bench:
             w("")
         return "\n".join(o) + "\n"
 
+    def report_paths(self, w, targets):
+        ser = self.paths
+        floor, fresh, rerun, repl, nft, big, nft_big = ser
+        w("## 0. Install paths: against the process floor and `nft -f`\n")
+        w("One interleaved run (each repetition runs every row once, in this order, "
+          "each in a fresh namespace): the floor is `meshinit --version` under the same "
+          "wrapper (exec, dynamic linking, exit); an identical rerun and a replacement "
+          "first install (untimed) the same or another config (`-p 15002`) in the "
+          "namespace. `nft -f` loads Istio's equivalent ruleset (bench/ref/default.nft; "
+          "with %d CIDRs, one `ip daddr C counter return` rule each). Ratios of medians; "
+          "wall time first, CPU time (user + system) in brackets.\n" % self.paths_n)
+        w("| path | wall median ms | min–max (IQR) ms | CPU median ms | peak RSS KiB | "
+          "/ floor | `nft -f` / this | user-space instructions (callgrind) |")
+        w("|---|---:|---|---:|---:|---:|---:|---:|")
+        ir = dict(self.paths_ir)
+        for s in ser:
+            if not s.t:
+                w("| %s | n/a | | | | | | |" % s.name)
+                continue
+            peer = nft_big if s is big else nft
+            rf = "%.2fx (%.2fx)" % (s.med() / floor.med(), s.cpu_med() / floor.cpu_med()) \
+                if floor.t and s is not floor and floor.cpu_med() else ""
+            rn = "%.2fx (%.2fx)" % (peer.med() / s.med(), peer.cpu_med() / s.cpu_med()) \
+                if peer.t and s is not peer and s.argv_is_mi else ""
+            n_ir = ir.get(s.name)
+            w("| %s | %s | %s | %s | %d | %s | %s | %s |" % (
+                s.name, fmt_ms(s.med()), spread_ms(s), fmt_ms(s.cpu_med()), s.rss_max(),
+                rf, rn, "{:,}".format(n_ir) if n_ir else ""))
+        w("")
+        if not all(x.t for x in ser):
+            return
+        f = floor.med()
+        targets.append(("fresh install wall ≤ 1.25x the floor", "%.2fx" % (fresh.med() / f),
+                        fresh.med() / f <= 1.25))
+        targets.append(("fresh install ≥ 1.5x faster than `nft -f` of Istio's ruleset",
+                        "%.2fx" % (nft.med() / fresh.med()), nft.med() / fresh.med() >= 1.5))
+        targets.append(("identical rerun wall ≤ 1.25x the floor", "%.2fx" % (rerun.med() / f),
+                        rerun.med() / f <= 1.25))
+        targets.append(("%d CIDRs ≥ 5x faster than `nft -f` of one rule per CIDR"
+                        % self.paths_n, "%.2fx" % (nft_big.med() / big.med()),
+                        nft_big.med() / big.med() >= 5))
+        targets.append(("peak RSS ≤ 4 MiB (%d CIDRs)" % self.paths_n,
+                        "%d KiB" % big.rss_max(), big.rss_max() <= 4096))
+
     def report_cost(self, w):
         """Where meshinit's time goes, from this run's own numbers."""
         ser = {x.name: x for x in self.apply.get("default", [])}
@@ -651,6 +773,8 @@ class Bench:
     def validate(self):
         """Every measurement produced a number."""
         bad = list(self.failures)
+        bad += ["install paths " + s.name for s in self.paths if not s.ok()]
+        bad += ["instructions " + l for l, n in self.paths_ir if n == 0]
         for cfg, ser in self.apply.items():
             bad += ["apply %s %s" % (cfg, s.name) for s in ser if not s.ok()]
         for label, ser in self.scale_rows:
@@ -672,7 +796,8 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     b = Bench(args)
-    steps = [("apply latency", b.apply_latency), ("scale", b.scale),
+    steps = [("install paths", b.install_paths),
+             ("apply latency", b.apply_latency), ("scale", b.scale),
              ("datapath", b.datapath), ("footprint", b.footprint)]
     for name, fn in steps:
         t0 = time.time()
