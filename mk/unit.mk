@@ -2,7 +2,8 @@
 #   make check-unit       build and run tests/test-*.c into $(BUILD)/tests/
 #   make check-unshare    run tests/unshare/*.sh against $(BUILD)/meshinit-san
 #   make check-valgrind   install/rerun/cleanup/dry-run under valgrind
-#   make update-golden    rewrite tests/golden/*.nft from the current printer
+#   make update-golden    rewrite tests/golden/*.nft (printer) and *.batch
+#                         (emitter) from the current code
 
 DEB_PKGS += valgrind util-linux binutils
 CHECK_TARGETS += check-unit check-unshare check-valgrind
@@ -19,7 +20,7 @@ $(BUILD)/tests/obj/%.o: src/%.c $(HDRS) Makefile mk/unit.mk
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c tests/harness.h $(UNIT_OBJS)
+$(BUILD)/tests/%: tests/%.c tests/harness.h tests/golden.h $(UNIT_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_OBJS) $(PKG_LIBS)
 
@@ -42,8 +43,9 @@ check-unit: $(UNIT_BINS) $(BUILD)/meshinit-san
 	echo "unit: $$pass passed, $$fail failed, $$skip skipped"; \
 	test $$fail -eq 0
 
-update-golden: $(BUILD)/tests/test-print
+update-golden: $(BUILD)/tests/test-print $(BUILD)/tests/test-batch
 	MI_UPDATE_GOLDEN=1 ./$(BUILD)/tests/test-print
+	MI_UPDATE_GOLDEN=1 ./$(BUILD)/tests/test-batch
 	@echo "review with: git diff tests/golden/"
 
 # Every script runs its steps in fresh user+network namespaces
