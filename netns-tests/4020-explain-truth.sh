@@ -3,8 +3,9 @@
 # explain tells the truth about the pod, checked against real traffic:
 #  - a connection opened before the install is not NATed afterwards: explain
 #    --ct-state established says the packet follows the first packet's NAT
-#    decision, never "captured -> redirected", and the connection's next
-#    bytes still reach the real destination;
+#    decision, never "captured -> redirected", conntrack's entry says it
+#    was not NATed (and one opened after the install was), and the
+#    connection's next bytes still reach the real destination;
 #  - a foreign table dropping at output priority -200 is named by explain
 #    (table, chain, priority, the rule) and by --kernel as the decider;
 #  - with nothing on :15001 (the proxy is down) explain says nothing listens
@@ -44,7 +45,10 @@ explain() { in_pod "$MESHINIT" explain --direction out --uid 1000 --gid 1000 \
 in_pod nft add table inet other-tool
 in_pod nft add chain inet other-tool out '{ type filter hook output priority 0; }'
 in_pod nft add rule inet other-tool out ct state established counter
-as_uid 1000 1000 "$PY" -c '
+# held OUT GO: a connection to 10.78.0.1:80 that sends its line once GO
+# exists; OUT gets the source port, then the answer
+held() {
+	as_uid 1000 1000 "$PY" -c '
 import os, socket, sys, time
 s = socket.create_connection(("10.78.0.1", 80), timeout=5)
 print(s.getsockname()[1], flush=True)
@@ -52,25 +56,33 @@ while not os.path.exists(sys.argv[1]):
     time.sleep(0.05)
 s.sendall(b"hello\n")
 print(s.recv(4096).decode().strip(), flush=True)
-' "$POD_TMP/go" >"$POD_TMP/held.out" 2>&1 &
-HELD=$!
-POD_PIDS+=("$HELD")
-for i in $(seq 1 100); do
-	[ -s "$POD_TMP/held.out" ] && break
-	sleep 0.05
-done
+' "$2" >"$1" 2>&1 &
+	HELD=$!
+	POD_PIDS+=("$HELD")
+	for i in $(seq 1 100); do
+		[ -s "$1" ] && break
+		sleep 0.05
+	done
+}
+held "$POD_TMP/held.out" "$POD_TMP/go"
+HELD1=$HELD
 SPORT=$(head -n1 "$POD_TMP/held.out")
 meshinit_pod "${INSTALL[@]}" || fail "install failed: $(cat "$POD_TMP/meshinit.log")"
-touch "$POD_TMP/go"
-wait "$HELD"
+held "$POD_TMP/held2.out" "$POD_TMP/go2"
+HELD2=$HELD
+SPORT2=$(head -n1 "$POD_TMP/held2.out")
+out=$(explain --ct-state established --src "10.90.0.5:$SPORT" --dst 10.78.0.1:80)
+out2=$(explain --ct-state established --src "10.90.0.5:$SPORT2" --dst 10.78.0.1:80)
+touch "$POD_TMP/go" "$POD_TMP/go2"
+wait "$HELD1" "$HELD2"
 in_pod nft delete table inet other-tool
 ans=$(sed -n 2p "$POD_TMP/held.out")
 [ "${ans#label=}" != "$ans" ] || cat "$POD_TMP/held.out"
 expect "reality: the connection opened before the install still reaches the peer" \
 	"$ans" label=peer
-ans=$(client 1000 1000 10.78.0.1 80)
-expect "reality: a new connection is captured" "$ans" label=proxy-out
-out=$(explain --ct-state established --src "10.90.0.5:$SPORT" --dst 10.78.0.1:80)
+ans=$(sed -n 2p "$POD_TMP/held2.out")
+expect "reality: the connection opened after the install is on the proxy" \
+	"$ans" label=proxy-out
 check "established: explain does not claim the packet is redirected" \
 	lacks '^outcome: captured' "$out"
 check "established: it follows the first packet's NAT decision" \
@@ -81,6 +93,10 @@ check "established: ... and that one opened before is not NATed" \
 	has "opened before they were installed, not NATed (passes)" "$out"
 check "established: the nat chains are not walked" \
 	lacks '^nat-output ' "$out"
+check "established: conntrack says the connection opened before is not NATed" \
+	hasx "conntrack: tcp 10.90.0.5:$SPORT -> 10.78.0.1:80: not NATed: its packets go to 10.78.0.1:80 (passes)" "$out"
+check "established: conntrack says the connection opened after is NATed to the proxy" \
+	hasx "conntrack: tcp 10.90.0.5:$SPORT2 -> 10.78.0.1:80: NATed to 127.0.0.1:15001 (outbound listener): captured" "$out2"
 out=$(explain --ct-state new --dst 10.78.0.1:80)
 check "new: captured -> redirected to :15001" \
 	has "^outcome: captured -> redirected to :15001 (outbound listener)" "$out"

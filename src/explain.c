@@ -19,6 +19,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "conntrack.h"
 #include "detect.h"
 #include "print.h"
 #include "ruleset.h"
@@ -1550,8 +1551,64 @@ static void source_close(struct source *src)
 	mi_plan_release(&src->plan);
 }
 
+/* ---- what conntrack decided for open connections ---------------------- */
+
+static void print_ct(const struct mi_ct *c, const struct mi_config *cfg,
+		     FILE *out)
+{
+	char o[80], d[80], r[80];
+
+	mi_flow_endpoint(c->family, c->orig.src, c->orig.sport, o, sizeof(o));
+	mi_flow_endpoint(c->family, c->orig.dst, c->orig.dport, d, sizeof(d));
+	mi_flow_endpoint(c->family, c->reply.src, c->reply.sport, r, sizeof(r));
+	fprintf(out, "conntrack: %s %s -> %s%s: ",
+		c->proto == IPPROTO_TCP ? "tcp" : "udp", o, d,
+		c->zone ? " (zone set)" : "");
+	if (mi_ct_dst_nat(c))
+		fprintf(out, "NATed to %s%s: captured\n", r,
+			port_label(cfg, c->reply.sport));
+	else
+		fprintf(out, "not NATed: its packets go to %s (passes)\n", d);
+}
+
+/*
+ * Not NEW: what NAT decided for the connections already open that
+ * match the flow, read from conntrack.
+ */
+static void explain_conntrack(const struct mi_flow *f, bool src_given,
+			      const struct mi_config *cfg, FILE *out)
+{
+	struct mi_ct_filter flt = { .family = f->family, .proto = f->proto,
+				    .dport = f->dport, .sport = f->sport };
+	struct mi_err err = { 0 };
+	struct mi_ct *v;
+	size_t n;
+
+	if (f->ctstate != MI_CT_ESTABLISHED && f->ctstate != MI_CT_RELATED)
+		return;
+	memcpy(flt.dst, f->dst, 16);
+	flt.have_src = src_given;
+	memcpy(flt.src, f->src, 16);
+	if (mi_ct_find(&flt, &v, &n, &err) < 0) {
+		fprintf(out, "conntrack: cannot read the tracked connections: "
+			     "%s\n", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < n && i < 8; i++)
+		print_ct(&v[i], cfg, out);
+	if (n > 8)
+		fprintf(out, "conntrack: ... and %zu more\n", n - 8);
+	if (!n)
+		fprintf(out, "conntrack: no such connection is tracked: one "
+			     "conntrack did not track from its first packet is "
+			     "picked up as new, and its next packet meets the "
+			     "nat chains as a first one\n");
+	free(v);
+}
+
 /* What the namespace adds: other tables, listeners. True: nothing listens. */
-static bool explain_namespace(const struct mi_flow *f,
+static bool explain_namespace(const struct mi_flow *f, bool src_given,
+			      const struct mi_config *cfg,
 			      const struct mi_explain *ex, bool dst_local,
 			      FILE *out)
 {
@@ -1559,6 +1616,7 @@ static bool explain_namespace(const struct mi_flow *f,
 	struct mi_err err = { 0 };
 	struct landing l;
 
+	explain_conntrack(f, src_given, cfg, out);
 	if (mi_ruleset_load(&rs, &err) == 0)
 		mi_explain_others(&rs, f, out);
 	else
@@ -1604,7 +1662,8 @@ int mi_explain_run(const struct mi_cli *cli, const struct mi_config *cfg,
 	fprintf(out, "flow: %s\n", line);
 	fprintf(out, "rules: %s\n", src.from);
 	mi_explain_print(&src.plan, src.cfg, &ex, cli->flow.verbose, out);
-	explain_namespace(&f, &ex, dst_local, out);
+	explain_namespace(&f, cli->flow.src && *cli->flow.src, src.cfg, &ex,
+			  dst_local, out);
 	if (cli->flow.kernel)
 		ret = explain_kernel(
 			&f, &ex, landing_of(&ex, &f, dst_local, &l), out, err);
