@@ -1420,55 +1420,24 @@ static bool installed(const struct mi_ruleset *rs)
 }
 
 /*
- * The kernel's verdict on the prediction: the rules of table inet
- * meshinit the probe met, the rule of any table that decided it, and
- * whether its connection was refused where the packet was to land.
+ * The kernel's answer against the prediction: the rules of table inet
+ * meshinit the probe met, the rule of any table that decided it, whether
+ * its connection was refused where the packet was to land. Returns the
+ * number of differences.
  */
-static int explain_kernel(const struct mi_flow *f, const struct mi_explain *ex,
-			  bool lands_local, FILE *out, struct mi_err *err)
+static size_t judge(const struct mi_ruleset *rs, const struct mi_trace_evs *evs,
+		    const struct mi_flow *f, const struct mi_explain *ex,
+		    int result, bool lands_local, FILE *out)
 {
-	struct mi_trace_evs evs = { 0 };
-	struct mi_ruleset rs, after;
-	struct kpath *kp = NULL;
+	struct kpath *kp = mi_xcalloc(1, sizeof(*kp));
 	const struct kev *dec;
 	size_t diffs;
-	int ret, result = 0;
 
-	mi_ruleset_init(&after);
-	if (f->dir != MI_DIR_OUT)
-		return mi_err_set(
-			err, -EOPNOTSUPP,
-			"explain --kernel supports --direction out only: an "
-			"inbound probe must come from a peer (run `meshinit "
-			"trace` and send from there)");
-	ret = mi_ruleset_load(&rs, err);
-	if (ret < 0)
-		return ret;
-	if (!installed(&rs)) {
-		ret = mi_err_set(
-			err, -ENOENT,
-			"explain --kernel: table inet %s is not installed in "
-			"this namespace",
-			MI_TABLE_NAME);
-		goto out;
-	}
-	ret = trace_probe(f, &evs, &result, err);
-	if (ret < 0)
-		goto out;
-	/* after the probe: rules changed since, counters moved by it */
-	ret = mi_ruleset_load(&after, err);
-	if (ret < 0)
-		goto out;
-	mi_trace_resolve_returns(&rs, &after, &evs);
-	mi_ruleset_release(&rs);
-	rs = after;
-	mi_ruleset_init(&after);
-	kp = mi_xcalloc(1, sizeof(*kp));
-	kernel_path(&rs, &evs, kp);
-	print_kernel_events(&rs, kp, out);
-	dec = kernel_decider(&rs, kp);
-	print_kernel_decider(&rs, dec, out);
-	diffs = compare_path(&rs, ex, kp, out);
+	kernel_path(rs, evs, kp);
+	print_kernel_events(rs, kp, out);
+	dec = kernel_decider(rs, kp);
+	print_kernel_decider(rs, dec, out);
+	diffs = compare_path(rs, ex, kp, out);
 	if (dec && !ours(dec->e)) {
 		fprintf(out,
 			"  predicted by meshinit's rules only; the kernel: "
@@ -1485,21 +1454,58 @@ static int explain_kernel(const struct mi_flow *f, const struct mi_explain *ex,
 		fprintf(out, "note: the probe's connection: %s\n",
 			strerror(result));
 	}
+	free(kp);
+	return diffs;
+}
+
+/*
+ * explain --kernel: read the rules, trace a probe, read the rules again
+ * (rules changed meanwhile, counters the probe moved), judge.
+ */
+static int explain_kernel(const struct mi_flow *f, const struct mi_explain *ex,
+			  bool lands_local, FILE *out, struct mi_err *err)
+{
+	struct mi_trace_evs evs = { 0 };
+	struct mi_ruleset before, after;
+	size_t diffs;
+	int ret, result = 0;
+
+	if (f->dir != MI_DIR_OUT)
+		return mi_err_set(
+			err, -EOPNOTSUPP,
+			"explain --kernel supports --direction out only: an "
+			"inbound probe must come from a peer (run `meshinit "
+			"trace` and send from there)");
+	ret = mi_ruleset_load(&before, err);
+	if (ret < 0)
+		return ret;
+	mi_ruleset_init(&after);
+	if (!installed(&before))
+		ret = mi_err_set(err, -ENOENT,
+				 "explain --kernel: table inet %s is not "
+				 "installed in this namespace",
+				 MI_TABLE_NAME);
+	if (!ret)
+		ret = trace_probe(f, &evs, &result, err);
+	if (!ret)
+		ret = mi_ruleset_load(&after, err);
+	if (ret < 0)
+		goto out;
+	mi_trace_resolve_returns(&before, &after, &evs);
+	diffs = judge(&after, &evs, f, ex, result, lands_local, out);
 	if (diffs) {
 		fprintf(out, "kernel DISAGREES (%zu difference%s)\n", diffs,
 			diffs == 1 ? "" : "s");
-		ret = mi_err_setx(
-			err, MI_EXIT_DRIFT, -EPROTO,
-			"explain --kernel: the kernel's path differs from the "
-			"prediction");
+		ret = mi_err_setx(err, MI_EXIT_DRIFT, -EPROTO,
+				  "explain --kernel: the kernel's path differs "
+				  "from the prediction");
 	} else {
 		fprintf(out, "kernel agrees\n");
 	}
 out:
 	mi_ruleset_release(&after);
-	free(kp);
+	mi_ruleset_release(&before);
 	mi_trace_evs_release(&evs);
-	mi_ruleset_release(&rs);
 	return ret;
 }
 
