@@ -315,6 +315,14 @@ def main():
                 c, names = derive(where, values, mesh, {}, binary)
                 check_meshinit("%s: istio-init Istio injects with templates %s" % (where, ",".join(names)),
                                c, binary)
+                # and a pod that selects one of the other templates
+                for n in sorted(v.get("sidecarInjectorWebhook", {}).get("templates", {})):
+                    if n in names:
+                        continue
+                    ann = {"inject.istio.io/templates": "sidecar," + n}
+                    c, _ = derive(where, values, mesh, ann, binary)
+                    check_meshinit("%s: istio-init Istio injects with templates sidecar,%s" % (where, n),
+                                   c, binary)
                 continue
             if "kind" not in doc and doc.get("name") == "istio-init":
                 # a stated istio-init: Istio's default, the hardened one, or

@@ -34,7 +34,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 MESHINIT=${MESHINIT:-$repo/meshinit}
 CACHE=${MESHINIT_IMAGE_CACHE:-/var/cache/meshinit-image}
-RUNDIR=${MESHINIT_IMAGE_RUNDIR:-/run/meshinit-image}
+# run state (podman's runroot, tmp dir, network configs) belongs to one
+# storage (podman records its paths): one directory per cache dir, on tmpfs
+if [ -n "${MESHINIT_IMAGE_RUNDIR:-}" ]; then
+	RUNDIR=$MESHINIT_IMAGE_RUNDIR
+elif [ "$CACHE" = /var/cache/meshinit-image ]; then
+	RUNDIR=/run/meshinit-image
+else
+	RUNDIR=/run/meshinit-image-$(printf %s "$CACHE" | md5sum | cut -c1-12)
+fi
 PY=/usr/bin/python3
 MAX_BYTES=$((3 * 1024 * 1024))
 IMAGE=localhost/meshinit:check-image
