@@ -18,6 +18,16 @@
 #define MI_TABLE_NAME "meshinit"
 /* `meshinit trace`'s temporary table; cleanup removes a leftover one. */
 #define MI_TRACE_TABLE "meshinit-trace"
+/*
+ * The install record (record.h) travels in the table itself, as the
+ * comments of the elements 0, 1, 2... of this set (type inet_service), at
+ * most MI_RECORD_CHUNK bytes each: element userdata is capped at 256
+ * bytes by the kernel (NFT_USERDATA_MAXLEN) and a comment at 128 by nft,
+ * and set elements carry userdata on every kernel meshinit supports
+ * (table userdata needs 5.13).
+ */
+#define MI_RECORD_SET "install-record"
+#define MI_RECORD_CHUNK 120
 
 /* Hook numbers, as NF_INET_* in <linux/netfilter.h>. */
 #define MI_HOOK_PREROUTING 0
@@ -195,6 +205,15 @@ struct mi_rule {
 	enum mi_verdict verdict;
 	enum mi_chain_id target;	/* for MI_VERDICT_JUMP */
 	const char *why;
+	/*
+	 * Read back from the kernel only (readback.h); zero in a built plan.
+	 * @raw: the rule as libnftnl lists it, when it is not one meshinit
+	 * can express (a rule added by hand): its matches, statements and
+	 * verdict above are then empty and mean nothing; never evaluate it.
+	 */
+	const char *raw;
+	bool no_counter;	/* the rule has no counter expression */
+	uint64_t handle, packets, bytes;
 };
 
 struct mi_rules {
@@ -202,11 +221,32 @@ struct mi_rules {
 	struct mi_rule *v;
 };
 
+/* A chain meshinit's catalogue does not have (read back only). */
+struct mi_xchain {
+	const char *name;
+	const char *base;	/* "type nat hook output priority -100", or NULL */
+	struct mi_rules rules;
+};
+
 struct mi_plan {
 	struct mi_rules chains[MI_C__COUNT];
 	struct mi_elems sets[MI_SET__COUNT];
 	bool set_used[MI_SET__COUNT];
 	bool ipv6;
+	/*
+	 * The install record as text (record.h), installed as set
+	 * MI_RECORD_SET; NULL: none. Owned by the plan (freed by
+	 * mi_plan_release).
+	 */
+	char *record;
+	/* read back only: chains and sets outside the catalogue */
+	struct mi_xchain *xchains;
+	size_t nxchains;
+	char **xsets;		/* "name { type ...; N elements }" */
+	size_t nxsets;
+	/* read back only: strings the rules point to, freed with the plan */
+	char **strs;
+	size_t nstrs, capstrs;
 };
 
 /*
@@ -217,6 +257,9 @@ struct mi_plan {
 void mi_plan_build(const struct mi_config *cfg, struct mi_plan *plan);
 
 void mi_plan_release(struct mi_plan *plan);
+
+/* A copy of @s owned by @plan (for read-back comments and raw rules). */
+const char *mi_plan_strdup(struct mi_plan *plan, const char *s);
 
 /* True when chain @id has rules (and is therefore installed). */
 bool mi_plan_has_chain(const struct mi_plan *plan, enum mi_chain_id id);

@@ -239,6 +239,51 @@ static void emit_set(struct mi_batch *b, const struct mi_plan *plan,
 	emit_elems(b, plan, id);
 }
 
+/*
+ * The install record: set MI_RECORD_SET whose element N (a 2-byte key)
+ * carries bytes [N * MI_RECORD_CHUNK, ...) of the record text as its
+ * comment (plan.h says why).
+ */
+static void emit_record(struct mi_batch *b, const char *rec)
+{
+	struct nftnl_set *s = mi_xnn(nftnl_set_alloc());
+	struct nftnl_udata_buf *u;
+	size_t len = strlen(rec), off, n = 0;
+
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, MI_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, MI_RECORD_SET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, MI_SET__COUNT + 1);
+	u = mi_xnn(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
+	nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, 2);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+			   nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, MI_DT_INET_SERVICE);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2);
+	mi_batch_set(b, s, "set %s (how meshinit installed this table)",
+		     MI_RECORD_SET);
+	for (off = 0; off < len; off += MI_RECORD_CHUNK, n++) {
+		struct nftnl_set_elem *e = mi_xnn(nftnl_set_elem_alloc());
+		char chunk[MI_RECORD_CHUNK + 1];
+		uint16_t key = htons((uint16_t)n);
+
+		snprintf(chunk, sizeof(chunk), "%s", rec + off);
+		u = mi_xnn(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
+		nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, chunk);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof(key));
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA,
+				   nftnl_udata_buf_data(u),
+				   nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+		nftnl_set_elem_add(s, e);
+	}
+	/* a chunk's comment is up to 2 elements' room */
+	mi_batch_elems(b, s, 2 * n, "elements of set %s", MI_RECORD_SET);
+	nftnl_set_free(s);
+}
+
 /* ---- matches ------------------------------------------------------------ */
 
 /* Implicit protocol dependencies, added once per rule as nft does. */
@@ -562,7 +607,8 @@ struct mi_batch *mi_emit(const struct mi_plan *plan, unsigned int flags,
 	if (flags & MI_EMIT_FAULT_FIRST)
 		emit_fault(b);
 	if (flags & MI_EMIT_CLEANUP) {
-		remove_table(b, flags, MI_TABLE_NAME, "remove");
+		if (!(flags & MI_EMIT_TRACE_ONLY))
+			remove_table(b, flags, MI_TABLE_NAME, "remove");
 		/* a trace killed by SIGKILL leaves its table behind */
 		remove_table(b, flags, MI_TRACE_TABLE, "remove");
 	} else {
@@ -572,6 +618,8 @@ struct mi_batch *mi_emit(const struct mi_plan *plan, unsigned int flags,
 		for (i = 0; i < MI_SET__COUNT; i++)
 			if (mi_plan_has_set(plan, i))
 				emit_set(b, plan, i);
+		if (plan->record)
+			emit_record(b, plan->record);
 		if (flags & MI_EMIT_FAULT_MIDDLE)
 			emit_fault(b);
 		for (c = 0; c < MI_C__COUNT; c++)

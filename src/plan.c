@@ -201,13 +201,22 @@ static void fill_cidrs(struct mi_plan *p, enum mi_set_id s,
 	free(r);
 }
 
+static int ifname_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, MI_IFNAMSIZ);
+}
+
+/* Sorted, as the kernel lists them: a plan read back prints the same. */
 static void fill_ifnames(struct mi_plan *p, enum mi_set_id s,
 			 const struct mi_ifnames *in)
 {
+	struct mi_elems *es = &p->sets[s];
 	size_t i;
 
 	for (i = 0; i < in->n; i++)
 		memcpy(elem(p, s)->ifname, in->v[i], MI_IFNAMSIZ);
+	if (es->n)
+		qsort(es->v, es->n, sizeof(*es->v), ifname_cmp);
 }
 
 static int uidport_cmp(const void *a, const void *b)
@@ -864,7 +873,25 @@ void mi_plan_release(struct mi_plan *plan)
 		free(plan->chains[i].v);
 	for (i = 0; i < MI_SET__COUNT; i++)
 		free(plan->sets[i].v);
+	for (i = 0; i < plan->nxchains; i++)
+		free(plan->xchains[i].rules.v);
+	free(plan->xchains);
+	for (i = 0; i < plan->nxsets; i++)
+		free(plan->xsets[i]);
+	free(plan->xsets);
+	for (i = 0; i < plan->nstrs; i++)
+		free(plan->strs[i]);
+	free(plan->strs);
+	free(plan->record);
 	memset(plan, 0, sizeof(*plan));
+}
+
+const char *mi_plan_strdup(struct mi_plan *plan, const char *s)
+{
+	mi_grow((void **)&plan->strs, &plan->capstrs, plan->nstrs + 1,
+		sizeof(*plan->strs));
+	plan->strs[plan->nstrs] = mi_xstrdup(s);
+	return plan->strs[plan->nstrs++];
 }
 
 bool mi_plan_has_chain(const struct mi_plan *plan, enum mi_chain_id id)

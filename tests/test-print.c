@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "plan.h"
 #include "print.h"
+#include "record.h"
 
 #define MAX_TOK 64
 
@@ -108,7 +109,7 @@ static char *render(const struct gcase *c)
 	}
 	cli.cfg.dns = cli.cfg.redirect_dns &&
 		      (cli.cfg.capture_all_dns || cli.cfg.dns_servers.n);
-	mi_plan_build(&cli.cfg, &plan);
+	mi_plan_build_recorded(&cli.cfg, &plan);
 	f = open_memstream(&out, &len);
 	if (f) {
 		mi_print_plan(&plan, f);

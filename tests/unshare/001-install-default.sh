@@ -63,7 +63,9 @@ def elems(name):
     for e in s.get("elem", []):
         out.append(e)
     return out
-check(set(sets) == {"proxy-uids", "proxy-gids", "inbound-exclude-ports"}, "sets (got %s)" % sorted(sets))
+check(set(sets) == {"proxy-uids", "proxy-gids", "inbound-exclude-ports", "install-record"}, "sets (got %s)" % sorted(sets))
+rec = "".join(e["elem"]["comment"] for e in sorted(sets["install-record"]["elem"], key=lambda e: e["elem"]["val"]))
+check(rec.startswith("meshinit=") and " p=15001 z=15006 " in rec and " b=* i=* " in rec, "install-record holds the record (got %r)" % rec)
 check(sets["proxy-uids"]["type"] == "uid" and elems("proxy-uids") == [1337], "proxy-uids = {1337}")
 check(sets["proxy-gids"]["type"] == "gid" and elems("proxy-gids") == [1337], "proxy-gids = {1337}")
 ex = sets["inbound-exclude-ports"]
