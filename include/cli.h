@@ -35,6 +35,12 @@ struct mi_cli {
 	struct mi_config cfg;
 	char status_format[8];	/* "text" or "json" */
 	struct mi_flow_args flow;	/* explain, trace */
+	/*
+	 * Flags and environment variables given that shape the rules (not
+	 * --netns, -O, logging or explain's packet): 0 means status, verify
+	 * and explain work from the install record.
+	 */
+	unsigned int nrule_options;
 };
 
 /*

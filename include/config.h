@@ -97,6 +97,7 @@ struct mi_config {
 	bool dry_run;
 	bool check_only;
 	bool cleanup_only;
+	bool trace_only;		/* cleanup --trace-only */
 	bool skip_rule_apply;
 	bool run_validation;
 	uint64_t probe_timeout_ms;

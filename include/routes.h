@@ -49,4 +49,15 @@ void mi_routes_rollback(const struct mi_routes_undo *undo);
  */
 int mi_routes_prune(const struct mi_config *cfg, struct mi_err *err);
 
+/* What TPROXY needs, as found (whoever made it). */
+struct mi_routes_state {
+	bool rule[2];		/* fwmark M lookup T: [0] IPv4, [1] IPv6 */
+	bool route[2];		/* local default dev lo table T */
+	bool addr6, addr6_mine;	/* ::6/128 on lo; made by meshinit */
+};
+
+/* Read the policy rules, routes and ::6 of the namespace. 0 or -errno. */
+int mi_routes_state(uint32_t mark, uint32_t table, struct mi_routes_state *st,
+		    struct mi_err *err);
+
 #endif

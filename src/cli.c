@@ -60,6 +60,7 @@ enum opt_id {
 	O_IPV6,
 	O_RESOLV_CONF,
 	O_CHECK,
+	O_TRACE_ONLY,
 	O_NETNS,
 	O_OUTPUT,
 	O_LOG_LEVEL,
@@ -172,6 +173,8 @@ static const struct opt opts[O__COUNT] = {
 		"where --redirect-dns reads the nameservers" },
 	[O_CHECK] = { "check", 0, T_BOOL, "MESHINIT_CHECK", NULL, "false", NULL,
 		"send the whole transaction to the kernel for validation, then abort it: nothing changes" },
+	[O_TRACE_ONLY] = { "trace-only", 0, T_BOOL, NULL, NULL, "false", NULL,
+		"cleanup: remove only a table inet meshinit-trace left by a killed 'meshinit trace'" },
 	[O_NETNS] = { "netns", 0, T_STR, "MESHINIT_NETNS", NULL, "", "NS",
 		"enter this network namespace first: a path, a name under /var/run/netns, or a pid" },
 	[O_OUTPUT] = { "output", 'O', T_STR, NULL, NULL, "text", "FORMAT",
@@ -590,6 +593,7 @@ static int conv_bools(struct conv *c, struct mi_config *cfg)
 		{ O_CAPTURE_ALL_DNS, offsetof(struct mi_config, capture_all_dns) },
 		{ O_CLEANUP_ONLY, offsetof(struct mi_config, cleanup_only) },
 		{ O_CHECK, offsetof(struct mi_config, check_only) },
+		{ O_TRACE_ONLY, offsetof(struct mi_config, trace_only) },
 		{ O_LOG_JSON, offsetof(struct mi_config, log_json) },
 	};
 	static const int others[] = { O_CNI_MODE, O_RECONCILE, O_FORCE_APPLY,
@@ -1134,6 +1138,36 @@ static enum mi_cmd parse_cmd(int *argc, char *const **argv)
 	return MI_CMD_INSTALL;
 }
 
+/*
+ * How many values that shape the rules came from a flag or the
+ * environment: status, verify and explain without any of them work from
+ * the install record instead.
+ */
+static void count_rule_options(const struct raw *raw, char *const envp[],
+			       struct mi_cli *cli)
+{
+	static const int ids[] = {
+		O_ENVOY_PORT, O_INBOUND_PORT, O_TUNNEL_PORT, O_PROXY_UID,
+		O_PROXY_GID, O_MODE, O_INBOUND_PORTS, O_INBOUND_EXCLUDE,
+		O_EXCLUDE_IFACES, O_SERVICE_CIDR, O_SERVICE_EXCLUDE,
+		O_OUTBOUND_PORTS, O_OUTBOUND_EXCLUDE, O_VIRT_IFACES,
+		O_TPROXY_MARK, O_ROUTE_TABLE, O_REDIRECT_DNS, O_DROP_INVALID,
+		O_DUAL_STACK, O_CAPTURE_ALL_DNS, O_EXCLUDE_UIDS, O_EXCLUDE_GIDS,
+		O_EXCLUDE_UID_PORTS, O_IPV6, O_RESOLV_CONF,
+	};
+	static const char *const envs[] = {
+		"ISTIO_OUTBOUND_OWNER_GROUPS", "ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE",
+		"ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		if (strncmp(raw->src[ids[i]], "default of ", 11))
+			cli->nrule_options++;
+	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
+		if (env_get(envp, envs[i]))
+			cli->nrule_options++;
+}
+
 int mi_cli_parse(int argc, char *const argv[], char *const envp[],
 		 struct mi_cli *cli, struct mi_err *err)
 {
@@ -1165,8 +1199,9 @@ int mi_cli_parse(int argc, char *const argv[], char *const envp[],
 		goto usage;
 	}
 	strcpy(cli->status_format, raw.val[O_OUTPUT]);
+	count_rule_options(&raw, envp, cli);
 	flow_args(&c, &cli->flow);
-	if (cli->cfg.cleanup_only)
+	if (cli->cfg.cleanup_only || cli->cfg.trace_only)
 		cli->cmd = cli->cmd == MI_CMD_INSTALL ? MI_CMD_CLEANUP : cli->cmd;
 	ret = load_list_files(&c);
 	if (!ret)

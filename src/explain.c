@@ -24,7 +24,8 @@
 #include "print.h"
 #include "ruleset.h"
 #include "sockdiag.h"
-#include "status.h"
+#include "readback.h"
+#include "snapshot.h"
 #include "trace.h"
 #include "util.h"
 
@@ -1025,7 +1026,7 @@ static void print_other(const struct mi_ruleset *rs,
 		if (r->family != c->family || strcmp(r->table, c->table) ||
 		    strcmp(r->chain, c->name) || !(t = mi_rs_rule_terminal(r)))
 			continue;
-		mi_rule_render(r->r, text, sizeof(text));
+		mi_readback_rule_text(r->r, text, sizeof(text));
 		fprintf(out, "  rule %zu: %s  -> can %s the packet\n", r->idx,
 			text, t);
 	}
@@ -1302,7 +1303,7 @@ static void print_kernel_decider(const struct mi_ruleset *rs,
 	e = k->e;
 	r = mi_trace_ev_rule(rs, e);
 	if (r)
-		mi_rule_render(r->r, text, sizeof(text));
+		mi_readback_rule_text(r->r, text, sizeof(text));
 	if (e->type == NFT_TRACETYPE_POLICY)
 		fprintf(out,
 			"kernel: decided by %s %s chain %s%s: policy drop\n",

@@ -3,7 +3,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -167,29 +169,99 @@ static void print_stmt(const struct mi_stmt *s, FILE *out)
 	}
 }
 
-void mi_print_rule(const struct mi_rule *r, FILE *out)
+/* The l4 protocol a key's payload needs, or 0. */
+static uint32_t key_l4(enum mi_key k)
+{
+	switch (k) {
+	case MI_K_TCP_DPORT:
+	case MI_K_SKUID_TCP_DPORT:
+		return IPPROTO_TCP;
+	case MI_K_UDP_DPORT:
+	case MI_K_UDP_SPORT:
+	case MI_K_SKUID_UDP_DPORT:
+		return IPPROTO_UDP;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * "meta l4proto tcp" right before a tcp port match is the dependency nft
+ * (and the emitter) put there anyway: it is not printed, so a rule reads
+ * the same whether the plan spelt it or the kernel's bytes implied it
+ * (as `nft list` shows it).
+ */
+static bool implied(const struct mi_rule *r, unsigned int i)
+{
+	const struct mi_match *m = &r->m[i];
+
+	return m->key == MI_K_L4PROTO && m->val == MI_V_NUM && !m->neg &&
+	       i + 1 < r->nm && key_l4(r->m[i + 1].key) == m->num;
+}
+
+static void rule_body(const struct mi_rule *r, unsigned int flags, FILE *out)
 {
 	static const char *const verdicts[] = {
 		[MI_VERDICT_NONE] = "",	      [MI_VERDICT_RETURN] = " return",
 		[MI_VERDICT_ACCEPT] = " accept", [MI_VERDICT_DROP] = " drop",
 	};
+	bool bare = flags & MI_PRINT_BARE;
 	unsigned int i;
 
-	for (i = 0; i < r->nm; i++) {
-		fprintf(out, "%s%s ", key_names[r->m[i].key],
-			r->m[i].neg ? " !=" : "");
-		print_value(&r->m[i], out);
-		fputc(' ', out);
+	if (r->raw) {
+		fprintf(out, "# not read back by meshinit: %s", r->raw);
+	} else {
+		for (i = 0; i < r->nm; i++) {
+			if (implied(r, i))
+				continue;
+			fprintf(out, "%s%s ", key_names[r->m[i].key],
+				r->m[i].neg ? " !=" : "");
+			print_value(&r->m[i], out);
+			fputc(' ', out);
+		}
+		if (!r->no_counter && !bare && (flags & MI_PRINT_COUNTERS))
+			fprintf(out, "counter packets %" PRIu64 " bytes %" PRIu64,
+				r->packets, r->bytes);
+		else if (!r->no_counter && !bare)
+			fputs("counter", out);
+		for (i = 0; i < r->ns; i++)
+			print_stmt(&r->s[i], out);
+		if (r->verdict == MI_VERDICT_JUMP)
+			fprintf(out, " jump %s", mi_chain_info(r->target)->name);
+		else
+			fputs(verdicts[r->verdict], out);
 	}
-	fputs("counter", out);
-	for (i = 0; i < r->ns; i++)
-		print_stmt(&r->s[i], out);
-	if (r->verdict == MI_VERDICT_JUMP)
-		fprintf(out, " jump %s", mi_chain_info(r->target)->name);
-	else
-		fputs(verdicts[r->verdict], out);
-	if (r->why)
+	if (r->why && !bare)
 		fprintf(out, " comment \"%s\"", r->why);
+}
+
+void mi_print_rule_ex(const struct mi_rule *r, unsigned int flags, FILE *out)
+{
+	char *buf = NULL, *p;
+	size_t len = 0;
+	FILE *f;
+
+	if (!(flags & MI_PRINT_BARE)) {
+		rule_body(r, flags, out);
+		return;
+	}
+	/* without the counter, the words around it need no double blank */
+	f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
+	rule_body(r, flags, f);
+	fclose(f);
+	for (p = buf; *p == ' '; p++)
+		;
+	for (; *p; p++)
+		if (*p != ' ' || (p[1] && p[1] != ' '))
+			fputc(*p, out);
+	free(buf);
+}
+
+void mi_print_rule(const struct mi_rule *r, FILE *out)
+{
+	mi_print_rule_ex(r, 0, out);
 }
 
 static void print_set(const struct mi_plan *plan, enum mi_set_id id,
@@ -215,6 +287,20 @@ static void print_set(const struct mi_plan *plan, enum mi_set_id id,
 	if (n < es->n)
 		fprintf(out, "# ... %zu more elements of set %s\n", es->n - n,
 			si->name);
+}
+
+/* The install record's set, as the emitter installs it (plan.h). */
+static void print_record(const char *rec, FILE *out)
+{
+	size_t len = strlen(rec), off;
+
+	fprintf(out, "add set inet %s %s { type inet_service ; }\n",
+		MI_TABLE_NAME, MI_RECORD_SET);
+	fprintf(out, "add element inet %s %s { ", MI_TABLE_NAME, MI_RECORD_SET);
+	for (off = 0; off < len; off += MI_RECORD_CHUNK)
+		fprintf(out, "%s%zu comment \"%.*s\"", off ? ", " : "",
+			off / MI_RECORD_CHUNK, MI_RECORD_CHUNK, rec + off);
+	fputs(" }\n", out);
 }
 
 static void print_chain(enum mi_chain_id id, FILE *out)
@@ -257,6 +343,8 @@ void mi_print_plan_abridged(const struct mi_plan *plan, size_t max_elems,
 	for (i = 0; i < MI_SET__COUNT; i++)
 		if (mi_plan_has_set(plan, i))
 			print_set(plan, i, max_elems, out);
+	if (plan->record)
+		print_record(plan->record, out);
 	for (c = 0; c < MI_C__COUNT; c++)
 		if (mi_plan_has_chain(plan, c))
 			print_chain(c, out);
@@ -268,4 +356,81 @@ void mi_print_plan_abridged(const struct mi_plan *plan, size_t max_elems,
 			fputc('\n', out);
 		}
 	}
+}
+
+/* ---- the listing (status) ---------------------------------------------- */
+
+static const char *hook_str(int hook)
+{
+	return hook == MI_HOOK_PREROUTING ? "prerouting" : "output";
+}
+
+static void list_set(const struct mi_plan *plan, enum mi_set_id id,
+		     size_t max_elems, FILE *out)
+{
+	const struct mi_set_info *si = mi_set_info(id);
+	const struct mi_elems *es = &plan->sets[id];
+	size_t i;
+
+	fprintf(out, "\tset %s {\t\t# %s\n\t\ttype %s\n", si->name, si->what,
+		mi_set_type_name(si->type));
+	if (si->interval)
+		fputs("\t\tflags interval\n", out);
+	if (es->n) {
+		fputs("\t\telements = { ", out);
+		for (i = 0; i < es->n && i < max_elems; i++) {
+			fputs(i ? ", " : "", out);
+			mi_print_elem(si->type, &es->v[i], out);
+		}
+		if (i < es->n)
+			fprintf(out, ", ... %zu more", es->n - i);
+		fputs(" }\n", out);
+	}
+	fprintf(out, "\t\t# %zu element%s\n\t}\n", es->n, es->n == 1 ? "" : "s");
+}
+
+static void list_rules(const struct mi_rules *rs, FILE *out)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		fprintf(out, "\t\trule %zu: ", i + 1);
+		mi_print_rule_ex(&rs->v[i], MI_PRINT_COUNTERS, out);
+		if (rs->v[i].raw)
+			fprintf(out, "  # packets %" PRIu64 " bytes %" PRIu64,
+				rs->v[i].packets, rs->v[i].bytes);
+		fputc('\n', out);
+	}
+}
+
+void mi_print_listing(const struct mi_plan *plan, size_t max_elems, FILE *out)
+{
+	size_t c, i;
+
+	fprintf(out, "table inet %s {\n", MI_TABLE_NAME);
+	for (i = 0; i < MI_SET__COUNT; i++)
+		if (mi_plan_has_set(plan, i))
+			list_set(plan, i, max_elems, out);
+	for (i = 0; i < plan->nxsets; i++)
+		fprintf(out, "\tset %s\t# not one of meshinit's sets\n", plan->xsets[i]);
+	for (c = 0; c < MI_C__COUNT; c++) {
+		const struct mi_chain_info *ci = mi_chain_info(c);
+
+		if (!mi_plan_has_chain(plan, c))
+			continue;
+		fprintf(out, "\tchain %s {\n", ci->name);
+		if (ci->type)
+			fprintf(out, "\t\ttype %s hook %s priority %d;\n", ci->type,
+				hook_str(ci->hook), ci->prio);
+		list_rules(&plan->chains[c], out);
+		fputs("\t}\n", out);
+	}
+	for (i = 0; i < plan->nxchains; i++) {
+		const struct mi_xchain *x = &plan->xchains[i];
+
+		fprintf(out, "\tchain %s {\t# not one of meshinit's chains\n", x->name);
+		if (x->base)
+			fprintf(out, "\t\t%s;\n", x->base);
+		list_rules(&x->rules, out);
+		fputs("\t}\n", out);
+	}
+	fputs("}\n", out);
 }

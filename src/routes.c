@@ -28,6 +28,7 @@ struct found {
 struct dump {
 	size_t n, cap;
 	struct found *v;
+	bool all;	/* keep objects that are not ours too */
 };
 
 static int request(uint16_t type, uint16_t flags, void *hdr, size_t hdrlen,
@@ -104,7 +105,7 @@ static int rule_cb(const void *msg, void *data)
 			break;
 		}
 	}
-	if (!f.mine)
+	if (!f.mine && !d->all)
 		return 0;
 	mi_grow((void **)&d->v, &d->cap, d->n + 1, sizeof(*d->v));
 	d->v[d->n++] = f;
@@ -154,7 +155,8 @@ static int route_cb(const void *msg, void *data)
 	const struct nlattr *a;
 	struct dump *d = data;
 
-	if (!f.mine || h->rtm_dst_len != 0)
+	if ((!f.mine && !d->all) || h->rtm_dst_len != 0 ||
+	    h->rtm_type != RTN_LOCAL)
 		return 0;
 	mnl_attr_for_each(a, nlh, sizeof(*h))
 		if (mnl_attr_get_type(a) == RTA_TABLE)
@@ -401,5 +403,39 @@ int mi_routes_prune(const struct mi_config *cfg, struct mi_err *err)
 		ret = addr_msg(RTM_DELADDR, 0, err);
 	if (ret < 0)
 		mi_err_prefix(err, "failed to remove ::6/128 from lo");
+	return ret;
+}
+
+int mi_routes_state(uint32_t mark, uint32_t table, struct mi_routes_state *st,
+		    struct mi_err *err)
+{
+	struct addr_find af;
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	for (int fi = 0; fi < 2 && !ret; fi++) {
+		struct dump rules = { .all = true }, routes = { .all = true };
+
+		ret = dump_rules(families[fi], &rules, err);
+		if (!ret)
+			ret = dump_routes(families[fi], &routes, err);
+		/* a kernel without IPv6 has no IPv6 rules */
+		if (ret == -EAFNOSUPPORT && fi == 1) {
+			memset(err, 0, sizeof(*err));
+			ret = 0;
+		}
+		st->rule[fi] = has(&rules, families[fi], true, mark, table);
+		st->route[fi] = has(&routes, families[fi], false, 0, table);
+		free(rules.v);
+		free(routes.v);
+	}
+	if (!ret)
+		ret = find_addr6(&af, err);
+	if (!ret) {
+		st->addr6 = af.present;
+		st->addr6_mine = af.mine;
+	}
+	if (ret < 0)
+		mi_err_prefix(err, "cannot read the TPROXY routing");
 	return ret;
 }

@@ -15,6 +15,7 @@
 #include "nl.h"
 #include "plan.h"
 #include "print.h"
+#include "record.h"
 #include "routes.h"
 #include "caps.h"
 #include "verify.h"
@@ -178,7 +179,7 @@ int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 	int ret = 0;
 
 	log_block(log, "meshinit configuration:", dump_cfg, cfg);
-	mi_plan_build(cfg, &plan);
+	mi_plan_build_recorded(cfg, &plan);
 	if (cfg->dry_run) {
 		mi_print_plan(&plan, out);
 		log_summary(log, &plan, "dry run, nothing applied; would install");
@@ -273,10 +274,17 @@ int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
 	if (ret < 0)
 		return cap_hint(ret, err);
 	ret = replace(nl, NULL, MI_EMIT_CLEANUP |
-		      (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0), err);
+		      (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0) |
+		      (cfg->trace_only ? MI_EMIT_TRACE_ONLY : 0), err);
 	mi_nl_close(nl);
 	if (ret < 0 || cfg->check_only)
 		return cap_hint(ret, err);
+	if (cfg->trace_only) {
+		mi_info(log, "removed table inet %s (if it was there); "
+			"table inet %s and the TPROXY routing are untouched",
+			MI_TRACE_TABLE, MI_TABLE_NAME);
+		return 0;
+	}
 	ret = mi_routes_prune(NULL, err);
 	if (ret == 0)
 		mi_info(log, "removed table inet %s and its TPROXY routing (if they were there)",

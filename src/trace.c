@@ -41,7 +41,8 @@
 #include "nftexpr.h"
 #include "nl.h"
 #include "ruleset.h"
-#include "status.h"
+#include "readback.h"
+#include "snapshot.h"
 #include "util.h"
 
 struct mi_tracer {
@@ -668,8 +669,8 @@ static void rule_line(const struct mi_ruleset *rs, const struct mi_trace_ev *e,
 			 e->handle, v);
 		return;
 	}
-	mi_rule_render(r->r, text, sizeof(text));
-	mi_rule_comment(r->r, comment, sizeof(comment));
+	mi_readback_rule_text(r->r, text, sizeof(text));
+	mi_snap_rule_comment(r->r, comment, sizeof(comment));
 	snprintf(buf, len, "rule %zu: %s (verdict %s)%s%s", r->idx, text, v,
 		 *comment ? "  # " : "", comment);
 }

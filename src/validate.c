@@ -16,7 +16,8 @@
 
 #include "detect.h"
 #include "plan.h"
-#include "status.h"
+#include "readback.h"
+#include "snapshot.h"
 
 /* <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h> */
 #define MI_SO_ORIGINAL_DST 80
@@ -45,7 +46,8 @@ static void collect_lo(struct mi_val_facts *f)
 
 void mi_validate_collect(struct mi_val_facts *f)
 {
-	struct nftnl_set *set;
+	struct mi_record rec;
+	struct mi_plan plan;
 	struct mi_snap s;
 	struct mi_err e = { 0 };
 	size_t i, n = 0;
@@ -58,23 +60,40 @@ void mi_validate_collect(struct mi_val_facts *f)
 	}
 	f->read = true;
 	f->have_table = s.have_table;
-	for (i = 0; i < s.nothers; i++)
-		if (strstr(s.others[i], "istio"))
+	for (i = 0; i < s.ntables; i++)
+		if (strstr(s.tables[i].name, "istio"))
 			n += (size_t)snprintf(f->istio_tables + n,
 					      n < sizeof(f->istio_tables) ?
 						      sizeof(f->istio_tables) - n : 0,
-					      "%s%s", n ? ", " : "", s.others[i]);
-	set = mi_snap_set(&s, mi_set_info(MI_SET_PROXY_UIDS)->name);
-	if (set) {
+					      "%s%s %s", n ? ", " : "",
+					      mi_family_name(s.tables[i].family),
+					      s.tables[i].name);
+	mi_readback_snap(&s, &plan, &rec, NULL);
+	if (mi_plan_has_set(&plan, MI_SET_PROXY_UIDS)) {
+		const struct mi_elems *es = &plan.sets[MI_SET_PROXY_UIDS];
+
 		f->have_uid_set = true;
-		f->nuids = mi_set_render_elems(set, &f->uids);
+		f->uids = mi_xcalloc(es->n + 1, sizeof(*f->uids));
+		for (i = 0; i < es->n; i++) {
+			char buf[32];
+
+			if (es->v[i].r.lo == es->v[i].r.hi)
+				snprintf(buf, sizeof(buf), "%u", es->v[i].r.lo);
+			else
+				snprintf(buf, sizeof(buf), "%u-%u", es->v[i].r.lo,
+					 es->v[i].r.hi);
+			f->uids[f->nuids++] = mi_xstrdup(buf);
+		}
 	}
+	mi_plan_release(&plan);
 	mi_snap_release(&s);
 }
 
 void mi_validate_facts_release(struct mi_val_facts *f)
 {
-	mi_strv_free(f->uids, f->nuids);
+	for (size_t i = 0; i < f->nuids; i++)
+		free(f->uids[i]);
+	free(f->uids);
 	f->uids = NULL;
 	f->nuids = 0;
 }

@@ -2,26 +2,21 @@
 #include "verify.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netlink.h>
-
-#include <libmnl/libmnl.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/set.h>
-
-#include "batch.h"
-#include "emit.h"
-#include "status.h"
+#include "capture.h"
+#include "print.h"
+#include "readback.h"
+#include "record.h"
+#include "routes.h"
+#include "snapshot.h"
 #include "util.h"
+
+#ifndef MI_VERSION
+#define MI_VERSION "0.1.0"
+#endif
 
 #define MAX_OF(a, b) ((a) > (b) ? (a) : (b))
 
@@ -45,320 +40,319 @@ static void drift(struct diff *d, const char *fmt, ...)
 	fputc('\n', d->report);
 }
 
-/*
- * libnftnl numbers the element attributes of a NEWSETELEM it builds 1, 2,
- * 3... (the kernel ignores the type) but its parser accepts only
- * NFTA_LIST_ELEM: retype them in our own copy of the message.
- */
-static void fix_elem_types(struct nlmsghdr *nlh)
-{
-	struct nlattr *attr, *el;
-
-	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWSETELEM)
-		return;
-	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
-		if (mnl_attr_get_type(attr) != NFTA_SET_ELEM_LIST_ELEMENTS)
-			continue;
-		mnl_attr_for_each_nested(el, attr)
-			el->nla_type = (uint16_t)((el->nla_type & ~NLA_TYPE_MASK) |
-						  NFTA_LIST_ELEM);
-	}
-}
-
-/* The objects @plan installs, from the emitter's batch parsed back. */
-static void expected(const struct mi_plan *plan, struct mi_snap *s)
-{
-	struct mi_batch *batch = mi_emit(plan, 0, 1);
-	struct iovec *iov;
-	size_t i, n;
-
-	iov = mi_batch_iov(batch, &n);
-	mi_snap_init(s);
-	for (i = 0; i < n; i++) {
-		struct nlmsghdr *nlh = iov[i].iov_base;
-		int left = (int)iov[i].iov_len;
-
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			fix_elem_types(nlh);
-			mi_snap_add_msg(s, nlh);
-		}
-	}
-	free(iov);
-	mi_batch_free(batch);
-}
-
-/* ---- chains and sets ---------------------------------------------------- */
-
-static void chain_desc(const struct nftnl_chain *c, char *buf, size_t len)
-{
-	if (!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
-		snprintf(buf, len, "regular chain");
-		return;
-	}
-	snprintf(buf, len, "type %s hook %" PRIu32 " priority %d",
-		 nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
-		 nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM),
-		 nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO));
-}
-
-static void cmp_chains(const struct mi_snap *want, const struct mi_snap *have,
-		       struct diff *d)
-{
-	char a[128], b[128];
-	size_t i;
-
-	for (i = 0; i < want->nchains; i++) {
-		const char *name = nftnl_chain_get_str(want->chains[i], NFTNL_CHAIN_NAME);
-		const struct nftnl_chain *c = mi_snap_chain(have, name);
-
-		if (!c) {
-			drift(d, "missing chain %s", name);
-			continue;
-		}
-		chain_desc(want->chains[i], a, sizeof(a));
-		chain_desc(c, b, sizeof(b));
-		if (strcmp(a, b))
-			drift(d, "changed chain %s: expected %s, found %s", name, a, b);
-	}
-	for (i = 0; i < have->nchains; i++) {
-		const char *name = nftnl_chain_get_str(have->chains[i], NFTNL_CHAIN_NAME);
-
-		if (!mi_snap_chain(want, name))
-			drift(d, "extra chain %s", name);
-	}
-}
-
-/* Both lists are sorted: a merge walk names the ones on one side only. */
-static void cmp_elems(const char *set, char **w, size_t nw, char **h, size_t nh,
-		      struct diff *d)
-{
-	size_t i = 0, j = 0;
-
-	while (i < nw || j < nh) {
-		int c = i == nw ? 1 : j == nh ? -1 : strcmp(w[i], h[j]);
-
-		if (c < 0)
-			drift(d, "missing element %s in set %s", w[i++], set);
-		else if (c > 0)
-			drift(d, "extra element %s in set %s", h[j++], set);
-		else
-			i++, j++;
-	}
-}
-
-static void cmp_set(const struct nftnl_set *w, const struct nftnl_set *h,
-		    struct diff *d)
-{
-	const char *name = nftnl_set_get_str(w, NFTNL_SET_NAME);
-	uint32_t wf = nftnl_set_get_u32(w, NFTNL_SET_FLAGS) & (NFT_SET_INTERVAL | NFT_SET_CONCAT);
-	uint32_t hf = nftnl_set_get_u32(h, NFTNL_SET_FLAGS) & (NFT_SET_INTERVAL | NFT_SET_CONCAT);
-	char **we, **he;
-	size_t nw, nh;
-
-	if (nftnl_set_get_u32(w, NFTNL_SET_KEY_TYPE) != nftnl_set_get_u32(h, NFTNL_SET_KEY_TYPE) ||
-	    nftnl_set_get_u32(w, NFTNL_SET_KEY_LEN) != nftnl_set_get_u32(h, NFTNL_SET_KEY_LEN) ||
-	    wf != hf) {
-		drift(d, "changed set %s: its type or flags differ", name);
-		return;
-	}
-	if (mi_set_elems_equal(w, h))
-		return;
-	nw = mi_set_render_elems(w, &we);
-	nh = mi_set_render_elems(h, &he);
-	cmp_elems(name, we, nw, he, nh, d);
-	mi_strv_free(we, nw);
-	mi_strv_free(he, nh);
-}
-
-static void cmp_sets(const struct mi_snap *want, const struct mi_snap *have,
-		     struct diff *d)
-{
-	size_t i;
-
-	for (i = 0; i < want->nsets; i++) {
-		const char *name = nftnl_set_get_str(want->sets[i], NFTNL_SET_NAME);
-		const struct nftnl_set *h = mi_snap_set(have, name);
-
-		if (!h)
-			drift(d, "missing set %s", name);
-		else
-			cmp_set(want->sets[i], h, d);
-	}
-	for (i = 0; i < have->nsets; i++) {
-		const char *name = nftnl_set_get_str(have->sets[i], NFTNL_SET_NAME);
-
-		if (!mi_snap_set(want, name))
-			drift(d, "extra set %s", name);
-	}
-}
-
 /* ---- rules -------------------------------------------------------------- */
 
-/*
- * A rule's identity: libnftnl's listing of each expression, the counter
- * left out (its values move) and attributes the kernel always reports
- * but the emitter may leave at their default normalised, then its comment.
- */
-static char *rule_sig(const struct nftnl_rule *r)
+/* A rule as the printer writes it (no counter values): its identity. */
+static char *rule_str(const struct mi_rule *r)
 {
-	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
-	char *buf = NULL, tmp[512];
+	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct nftnl_expr *e;
 
-	if (!it || !f)
+	if (!f)
 		abort();
-	while ((e = nftnl_expr_iter_next(it))) {
-		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-
-		if (!strcmp(name, "counter"))
-			continue;
-		if (!strcmp(name, "lookup") && !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS))
-			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);
-		/* the kernel reports a redirect's single port as min = max */
-		if (!strcmp(name, "redir") && nftnl_expr_is_set(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN) &&
-		    !nftnl_expr_is_set(e, NFTNL_EXPR_REDIR_REG_PROTO_MAX))
-			nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MAX,
-					   nftnl_expr_get_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN));
-		if (nftnl_expr_snprintf(tmp, sizeof(tmp), e, NFTNL_OUTPUT_DEFAULT, 0) < 0)
-			tmp[0] = '\0';
-		fprintf(f, "[ %s %s ]", name, tmp);
-	}
-	nftnl_expr_iter_destroy(it);
-	mi_rule_comment(r, tmp, sizeof(tmp));
-	fprintf(f, " # %s", tmp);
+	mi_print_rule_ex(r, 0, f);
 	fclose(f);
 	return buf;
 }
 
-struct rlist {
-	size_t n;
-	const struct nftnl_rule **r;
-	char **sig;
-};
-
-static void rules_of(const struct mi_snap *s, const char *chain, struct rlist *l)
+static char **rule_strs(const struct mi_rules *rs)
 {
-	size_t i;
+	char **v = mi_xcalloc(rs->n + 1, sizeof(*v));
 
-	l->n = 0;
-	l->r = mi_xcalloc(s->nrules + 1, sizeof(*l->r));
-	l->sig = mi_xcalloc(s->nrules + 1, sizeof(*l->sig));
-	for (i = 0; i < s->nrules; i++)
-		if (!strcmp(nftnl_rule_get_str(s->rules[i], NFTNL_RULE_CHAIN), chain)) {
-			l->r[l->n] = s->rules[i];
-			l->sig[l->n++] = rule_sig(s->rules[i]);
-		}
+	for (size_t i = 0; i < rs->n; i++)
+		v[i] = rule_str(&rs->v[i]);
+	return v;
 }
 
-static void rlist_release(struct rlist *l)
+static void strv_free(char **v, size_t n)
 {
-	mi_strv_free(l->sig, l->n);
-	free(l->r);
-}
-
-static void report_rule(struct diff *d, const char *what, const char *chain,
-			const struct nftnl_rule *r, size_t pos)
-{
-	char text[512], comment[256];
-
-	mi_rule_render(r, text, sizeof(text));
-	mi_rule_comment(r, comment, sizeof(comment));
-	drift(d, "%s rule %zu in chain %s: %s%s%s", what, pos + 1, chain, text,
-	      *comment ? "  # " : "", comment);
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /*
  * Rules are ordered: a longest common subsequence of the two lists keeps
  * one added or removed rule from reporting every rule after it.
  */
-static void cmp_rule_lists(const char *chain, const struct rlist *w,
-			   const struct rlist *h, struct diff *d)
+static void cmp_rule_lists(const char *chain, const struct mi_rules *wr,
+			   const struct mi_rules *hr, struct diff *d)
 {
-	size_t W = w->n + 1, i, j;
-	size_t *t = mi_xcalloc(W * (h->n + 1), sizeof(*t));
+	char **w = rule_strs(wr), **h = rule_strs(hr);
+	size_t nw = wr->n, nh = hr->n, i, j;
+	size_t *t = mi_xcalloc((nw + 1) * (nh + 1), sizeof(*t));
 
-	for (i = w->n; i-- > 0;)
-		for (j = h->n; j-- > 0;)
-			t[i * (h->n + 1) + j] = !strcmp(w->sig[i], h->sig[j]) ?
-				t[(i + 1) * (h->n + 1) + j + 1] + 1 :
-				MAX_OF(t[(i + 1) * (h->n + 1) + j],
-				       t[i * (h->n + 1) + j + 1]);
+#define T(a, b) t[(a) * (nh + 1) + (b)]
+	for (i = nw; i-- > 0;)
+		for (j = nh; j-- > 0;)
+			T(i, j) = !strcmp(w[i], h[j]) ? T(i + 1, j + 1) + 1 :
+				  MAX_OF(T(i + 1, j), T(i, j + 1));
 	i = j = 0;
-	while (i < w->n || j < h->n) {
-		if (i < w->n && j < h->n && !strcmp(w->sig[i], h->sig[j])) {
+	while (i < nw || j < nh) {
+		if (i < nw && j < nh && !strcmp(w[i], h[j])) {
 			i++, j++;
-		} else if (j == h->n || (i < w->n &&
-			   t[(i + 1) * (h->n + 1) + j] >= t[i * (h->n + 1) + j + 1])) {
-			report_rule(d, "missing", chain, w->r[i], i);
+		} else if (j == nh || (i < nw && T(i + 1, j) >= T(i, j + 1))) {
+			drift(d, "missing rule %zu in chain %s: %s", i + 1, chain, w[i]);
 			i++;
 		} else {
-			report_rule(d, "extra", chain, h->r[j], j);
+			drift(d, "extra rule %zu in chain %s: %s", j + 1, chain, h[j]);
 			j++;
 		}
 	}
+#undef T
 	free(t);
+	strv_free(w, nw);
+	strv_free(h, nh);
 }
 
-static void cmp_rules(const struct mi_snap *want, const struct mi_snap *have,
+static void cmp_chains(const struct mi_plan *want, const struct mi_plan *have,
+		       struct diff *d)
+{
+	for (int c = 0; c < MI_C__COUNT; c++) {
+		const char *name = mi_chain_info(c)->name;
+		bool w = mi_plan_has_chain(want, c), h = mi_plan_has_chain(have, c);
+
+		if (w && !h)
+			drift(d, "missing chain %s (%zu rules)", name, want->chains[c].n);
+		else if (h && !w)
+			drift(d, "extra chain %s (%zu rules)", name, have->chains[c].n);
+		else if (w)
+			cmp_rule_lists(name, &want->chains[c], &have->chains[c], d);
+	}
+	for (size_t i = 0; i < have->nxchains; i++)
+		drift(d, "extra chain %s%s%s (not one of meshinit's, %zu rules)",
+		      have->xchains[i].name, have->xchains[i].base ? ": " : "",
+		      have->xchains[i].base ? have->xchains[i].base : "",
+		      have->xchains[i].rules.n);
+}
+
+/* ---- sets --------------------------------------------------------------- */
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The elements of set @id of @p, printed and sorted. */
+static char **elem_strs(const struct mi_plan *p, int id, size_t *n)
+{
+	const struct mi_set_info *si = mi_set_info(id);
+	const struct mi_elems *es = &p->sets[id];
+	char **v = mi_xcalloc(es->n + 1, sizeof(*v));
+
+	for (size_t i = 0; i < es->n; i++) {
+		size_t len = 0;
+		FILE *f = open_memstream(&v[i], &len);
+
+		if (!f)
+			abort();
+		mi_print_elem(si->type, &es->v[i], f);
+		fclose(f);
+	}
+	if (es->n)
+		qsort(v, es->n, sizeof(*v), str_cmp);
+	*n = es->n;
+	return v;
+}
+
+static void cmp_sets(const struct mi_plan *want, const struct mi_plan *have,
+		     struct diff *d)
+{
+	for (int s = 0; s < MI_SET__COUNT; s++) {
+		const char *name = mi_set_info(s)->name;
+		bool w = mi_plan_has_set(want, s), h = mi_plan_has_set(have, s);
+		char **we, **he;
+		size_t nw, nh, i = 0, j = 0;
+
+		if (w && !h) {
+			drift(d, "missing set %s (%zu elements)", name, want->sets[s].n);
+			continue;
+		}
+		if (h && !w) {
+			drift(d, "extra set %s (%zu elements)", name, have->sets[s].n);
+			continue;
+		}
+		if (!w)
+			continue;
+		we = elem_strs(want, s, &nw);
+		he = elem_strs(have, s, &nh);
+		while (i < nw || j < nh) {
+			int c = i == nw ? 1 : j == nh ? -1 : strcmp(we[i], he[j]);
+
+			if (c < 0)
+				drift(d, "missing element %s in set %s", we[i++], name);
+			else if (c > 0)
+				drift(d, "extra element %s in set %s", he[j++], name);
+			else
+				i++, j++;
+		}
+		strv_free(we, nw);
+		strv_free(he, nh);
+	}
+	for (size_t i = 0; i < have->nxsets; i++)
+		drift(d, "extra set %s", have->xsets[i]);
+}
+
+static void cmp_plans(const struct mi_plan *want, const struct mi_plan *have,
 		      struct diff *d)
 {
-	struct rlist w, h;
-	size_t i;
-
-	for (i = 0; i < want->nchains; i++) {
-		const char *name = nftnl_chain_get_str(want->chains[i], NFTNL_CHAIN_NAME);
-
-		if (!mi_snap_chain(have, name))
-			continue;
-		rules_of(want, name, &w);
-		rules_of(have, name, &h);
-		cmp_rule_lists(name, &w, &h, d);
-		rlist_release(&w);
-		rlist_release(&h);
-	}
+	cmp_chains(want, have, d);
+	cmp_sets(want, have, d);
 }
 
 int mi_verify_plan(const struct mi_plan *plan, bool *in_sync, FILE *report,
 		   struct mi_err *err)
 {
-	struct mi_snap want, have;
 	struct diff d = { .report = report };
-	int ret = mi_snap_load(&have, err);
+	struct mi_record rec;
+	struct mi_plan have;
+	int ret = mi_readback(&have, &rec, err);
 
 	if (ret < 0)
 		return ret;
-	if (!have.have_table) {
-		mi_snap_release(&have);
-		return mi_err_setx(err, MI_EXIT_NOT_INSTALLED, -ENOENT,
-				   "meshinit is not installed in this network namespace");
-	}
-	expected(plan, &want);
-	cmp_chains(&want, &have, &d);
-	cmp_sets(&want, &have, &d);
-	cmp_rules(&want, &have, &d);
-	mi_snap_release(&want);
-	mi_snap_release(&have);
+	cmp_plans(plan, &have, &d);
+	if (!plan->record != !have.record ||
+	    (plan->record && strcmp(plan->record, have.record)))
+		drift(&d, "install record: installed \"%s\", now \"%s\"",
+		      have.record ? have.record : "(none)",
+		      plan->record ? plan->record : "(none)");
+	mi_plan_release(&have);
 	*in_sync = d.n == 0;
 	return 0;
 }
 
-int mi_verify_run(const struct mi_config *cfg, FILE *out, struct mi_err *err)
-{
-	struct mi_plan plan;
-	bool in_sync = false;
-	int ret;
+/* ---- flags -------------------------------------------------------------- */
 
-	mi_plan_build(cfg, &plan);
-	ret = mi_verify_plan(&plan, &in_sync, out, err);
-	mi_plan_release(&plan);
+static void cmp_flags(const struct mi_config *wc, const struct mi_plan *wp,
+		      const struct mi_config *hc, const struct mi_plan *hp,
+		      struct diff *d)
+{
+	struct mi_flag_vals w, h;
+
+	mi_record_flags(wc, wp, &w);
+	mi_record_flags(hc, hp, &h);
+	for (size_t i = 0; i < w.n && i < h.n; i++) {
+		if (!strcmp(w.v[i].value, h.v[i].value))
+			continue;
+		drift(d, "flag %s: installed with '%.200s', the flags give '%.200s'",
+		      w.v[i].flag, h.v[i].value, w.v[i].value);
+	}
+	mi_flag_vals_release(&w);
+	mi_flag_vals_release(&h);
+}
+
+/* ---- routing and the rest of the namespace ------------------------------ */
+
+static int cmp_routes(const struct mi_config *cfg, struct diff *d,
+		      struct mi_err *err)
+{
+	static const char *const fam[2] = { "IPv4", "IPv6" };
+	struct mi_routes_state st;
+	bool tproxy = cfg->tproxy && cfg->inbound != MI_CAPTURE_NONE;
+	int ret = mi_routes_state(cfg->tproxy_mark, cfg->route_table, &st, err);
+
 	if (ret < 0)
 		return ret;
-	if (!in_sync)
-		return mi_err_setx(err, MI_EXIT_DRIFT, -EEXIST,
-				   "table inet %s differs from what the flags give (drift)",
-				   MI_TABLE_NAME);
-	fprintf(out, "in sync: table inet %s matches the flags\n", MI_TABLE_NAME);
+	for (int fi = 0; tproxy && fi < 2; fi++) {
+		if (fi == 1 && !cfg->ipv6)
+			continue;
+		if (!st.rule[fi])
+			drift(d, "missing TPROXY policy rule (%s): ip%s rule add fwmark %u lookup %u; without it TPROXY'd packets are not delivered to the proxy",
+			      fam[fi], fi ? " -6" : "", cfg->tproxy_mark, cfg->route_table);
+		if (!st.route[fi])
+			drift(d, "missing TPROXY route (%s): ip%s route add local default dev lo table %u; without it TPROXY'd packets are not delivered to the proxy",
+			      fam[fi], fi ? " -6" : "", cfg->route_table);
+	}
+	if (cfg->ipv6 && !st.addr6)
+		drift(d, "missing address ::6/128 on lo: the proxy's inbound passthrough source (IPv6) cannot be used");
 	return 0;
+}
+
+static void cmp_others(const struct mi_snap *s, struct diff *d)
+{
+	struct mi_capture_pic pic;
+
+	mi_capture_collect(s, &pic);
+	for (size_t i = 0; i < pic.n; i++)
+		if (mi_capture_affects(&pic.v[i]))
+			drift(d, "also in this namespace: %s: %s", pic.v[i].what,
+			      pic.v[i].effect);
+	mi_capture_release(&pic);
+}
+
+/* ---- the command ---------------------------------------------------------- */
+
+int mi_verify_run(const struct mi_config *cfg, bool from_flags, FILE *out,
+		  struct mi_err *err)
+{
+	struct mi_plan want = { 0 }, have = { 0 };
+	struct mi_config rcfg;
+	struct diff d = { .report = out };
+	struct mi_err rec_err = { 0 };
+	struct mi_record rec;
+	struct mi_snap s;
+	const struct mi_config *wcfg = cfg;
+	bool have_rcfg = false;
+	int ret = mi_snap_load(&s, err);
+
+	if (ret < 0)
+		return ret;
+	if (!s.have_table) {
+		cmp_others(&s, &(struct diff){ .report = out });
+		mi_snap_release(&s);
+		return mi_err_setx(err, MI_EXIT_NOT_INSTALLED, -ENOENT,
+				   "meshinit is not installed in this network namespace");
+	}
+	mi_readback_snap(&s, &have, &rec, &rec_err);
+	if (rec.version[0]) {
+		ret = mi_record_config(&rec, &have, &rcfg, &rec_err);
+		have_rcfg = ret == 0;
+		if (ret < 0)
+			mi_config_release(&rcfg);
+	}
+	if (!from_flags && !have_rcfg) {
+		ret = mi_err_set(err, -ENODATA, "table inet %s has no readable install record (%s): give the install flags to compare with",
+				 MI_TABLE_NAME, rec_err.msg[0] ? rec_err.msg :
+				 "installed by an older meshinit, or changed by hand");
+		goto out;
+	}
+	if (!from_flags)
+		wcfg = &rcfg;
+	mi_plan_build_recorded(wcfg, &want);
+	if (from_flags && have_rcfg)
+		cmp_flags(cfg, &want, &rcfg, &have, &d);
+	else if (from_flags)
+		fprintf(out, "note: table inet %s has no install record; comparing the rules only\n",
+			MI_TABLE_NAME);
+	if (have_rcfg && !mi_record_sets_match(&rec, &have))
+		drift(&d, "set contents changed since the install: the digest of the sets differs from the install record's (an element was added or removed by hand)");
+	cmp_plans(&want, &have, &d);
+	ret = cmp_routes(wcfg, &d, err);
+	if (ret < 0)
+		goto out;
+	cmp_others(&s, &d);
+	if (d.n) {
+		ret = mi_err_setx(err, MI_EXIT_DRIFT, -EEXIST,
+				  "%zu difference%s: table inet %s differs from %s (drift)",
+				  d.n, d.n == 1 ? "" : "s", MI_TABLE_NAME,
+				  from_flags ? "what the flags give" : "how it was installed");
+		goto out;
+	}
+	if (from_flags)
+		fprintf(out, "in sync: table inet %s, its TPROXY routing and the namespace match the flags\n",
+			MI_TABLE_NAME);
+	else
+		fprintf(out, "in sync: table inet %s, its TPROXY routing and the namespace match how meshinit %s installed them (install record)\n",
+			MI_TABLE_NAME, rec.version);
+	if (rec.version[0] && strcmp(rec.version, MI_VERSION))
+		fprintf(out, "note: installed by meshinit %s, this is meshinit %s\n",
+			rec.version, MI_VERSION);
+out:
+	if (have_rcfg)
+		mi_config_release(&rcfg);
+	mi_plan_release(&want);
+	mi_plan_release(&have);
+	mi_snap_release(&s);
+	return ret;
 }

@@ -262,7 +262,7 @@ static void test_plan__first_uid_semantics(void)
 		    A("oifname \"lo\" ip saddr 127.0.0.6/32 counter return",
 		      /* only the first uid has the self and localhost rules */
 		      "oifname \"lo\" meta l4proto tcp ip daddr != 127.0.0.1/32 tcp dport != 15008 tcp dport != 53 meta skuid 3 counter jump istio-in-redirect",
-		      "oifname \"lo\" meta l4proto tcp tcp dport != 53 meta skuid != 3 counter return",
+		      "oifname \"lo\" tcp dport != 53 meta skuid != 3 counter return",
 		      "meta skuid @proxy-uids counter return",
 		      /* with DNS the gid self rule is live for lo TCP/53 */
 		      "oifname \"lo\" meta l4proto tcp ip daddr != 127.0.0.1/32 tcp dport != 15008 meta skgid @proxy-gids counter jump istio-in-redirect",
