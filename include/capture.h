@@ -16,18 +16,18 @@
  * are named, not listed).
  */
 enum mi_capture_kind {
-	MI_CK_ISTIO_NFT,	/* Istio's own nftables tables */
-	MI_CK_ISTIO_IPT,	/* iptables-nft ISTIO_* chains */
-	MI_CK_LEGACY,		/* iptables-legacy tables */
-	MI_CK_TRACE,		/* a leftover meshinit-trace table */
-	MI_CK_FOREIGN,		/* another table on the hooks meshinit uses */
-	MI_CK_INERT,		/* a table that neither drops nor rewrites */
+	MI_CK_ISTIO_NFT, /* Istio's own nftables tables */
+	MI_CK_ISTIO_IPT, /* iptables-nft ISTIO_* chains */
+	MI_CK_LEGACY,	 /* iptables-legacy tables */
+	MI_CK_TRACE,	 /* a leftover meshinit-trace table */
+	MI_CK_FOREIGN,	 /* another table on the hooks meshinit uses */
+	MI_CK_INERT,	 /* a table that neither drops nor rewrites */
 };
 
 struct mi_capture_item {
 	enum mi_capture_kind kind;
-	char what[128];		/* "table inet istio-proxy-nat" */
-	char effect[384];	/* what it does to traffic */
+	char what[128];	  /* "table inet istio-proxy-nat" */
+	char effect[384]; /* what it does to traffic */
 };
 
 struct mi_capture_pic {

@@ -14,7 +14,8 @@ struct nftnl_rule;
 enum mi_emit_flags {
 	MI_EMIT_CHECK_ONLY = (1 << 0),	/* leave out BATCH_END */
 	MI_EMIT_CLEANUP = (1 << 1),	/* only remove our table */
-	MI_EMIT_TRACE_ONLY = (1 << 7),	/* with CLEANUP: only the trace table */
+	/* with MI_EMIT_CLEANUP: remove only the trace table */
+	MI_EMIT_TRACE_ONLY = (1 << 7),
 	/*
 	 * Fault injection for tests: add a rule the kernel must reject
 	 * (a jump to a chain that does not exist) as the first message,

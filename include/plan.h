@@ -224,7 +224,8 @@ struct mi_rules {
 /* A chain meshinit's catalogue does not have (read back only). */
 struct mi_xchain {
 	const char *name;
-	const char *base;	/* "type nat hook output priority -100", or NULL */
+	const char *base;	/*
+		"type nat hook output priority -100", or NULL */
 	struct mi_rules rules;
 };
 

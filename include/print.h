@@ -28,7 +28,8 @@ void mi_print_cleanup(FILE *out);
 void mi_print_rule(const struct mi_rule *r, FILE *out);
 
 enum mi_print_flags {
-	MI_PRINT_COUNTERS = (1 << 0),	/* "counter packets N bytes M", as nft list */
+	MI_PRINT_COUNTERS = (1 << 0),	/*
+		"counter packets N bytes M", as nft list */
 	MI_PRINT_BARE = (1 << 1),	/* no counter, no comment */
 };
 

@@ -39,18 +39,21 @@ char *mi_record_format(const struct mi_config *cfg, const struct mi_plan *plan);
 void mi_plan_build_recorded(const struct mi_config *cfg, struct mi_plan *plan);
 
 /* Parse a record's text. Returns 0, or -EINVAL with @err naming the word. */
-int mi_record_parse(const char *text, struct mi_record *rec, struct mi_err *err);
+int mi_record_parse(const char *text, struct mi_record *rec,
+		    struct mi_err *err);
 
 /*
  * mi_record_config - the configuration a record and the sets of the
  * installed plan @installed describe (initialised here; release with
  * mi_config_release). Returns 0 or -EINVAL with @err set.
  */
-int mi_record_config(const struct mi_record *rec, const struct mi_plan *installed,
-		     struct mi_config *cfg, struct mi_err *err);
+int mi_record_config(const struct mi_record *rec,
+		     const struct mi_plan *installed, struct mi_config *cfg,
+		     struct mi_err *err);
 
 /* True when the digest of the sets of @plan is the one @rec recorded. */
-bool mi_record_sets_match(const struct mi_record *rec, const struct mi_plan *plan);
+bool mi_record_sets_match(const struct mi_record *rec,
+			  const struct mi_plan *plan);
 
 /*
  * The rule-shaping options of @cfg (whose plan is @plan) as flags, one
@@ -58,8 +61,8 @@ bool mi_record_sets_match(const struct mi_record *rec, const struct mi_plan *pla
  * (normalised, as installed).
  */
 struct mi_flag_val {
-	const char *flag;	/* "-p", "--redirect-dns", "ISTIO_OUTBOUND_..." */
-	char *value;		/* "" for an empty list */
+	const char *flag; /* "-p", "--redirect-dns", "ISTIO_OUTBOUND_..." */
+	char *value;	  /* "" for an empty list */
 };
 
 struct mi_flag_vals {

@@ -18,17 +18,17 @@ struct nftnl_set;
  */
 struct mi_snap_chain_sum {
 	char name[64];
-	char type[16];		/* "" for a regular chain */
-	int hook;		/* NF_INET_* hook, -1 for a regular chain */
+	char type[16]; /* "" for a regular chain */
+	int hook;      /* NF_INET_* hook, -1 for a regular chain */
 	int prio;
-	int policy;		/* NF_ACCEPT, NF_DROP; -1: none (regular) */
+	int policy; /* NF_ACCEPT, NF_DROP; -1: none (regular) */
 	size_t rules;
 	unsigned int drops, rejects, accepts, nats, jumps, marks, queues;
-	char targets[96];	/* iptables-nft targets seen: "REDIRECT,TPROXY" */
+	char targets[96]; /* iptables-nft targets seen: "REDIRECT,TPROXY" */
 };
 
 struct mi_snap_table {
-	uint32_t family;	/* NFPROTO_* */
+	uint32_t family; /* NFPROTO_* */
 	char name[64];
 	size_t nchains, capchains;
 	struct mi_snap_chain_sum *chains;
@@ -46,7 +46,7 @@ struct mi_snap {
 	size_t nchains, capchains;
 	struct nftnl_chain **chains;
 	size_t nrules, caprules;
-	struct nftnl_rule **rules;	/* dump order: per chain, in order */
+	struct nftnl_rule **rules; /* dump order: per chain, in order */
 	size_t nsets, capsets;
 	struct nftnl_set **sets;
 	/* the other tables of the namespace */

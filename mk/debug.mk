@@ -4,7 +4,7 @@
 # `make check` runs them through check-netns (netns-tests/run-all.sh runs
 # every netns-tests/NNNN-*.sh), so check-debug is not in CHECK_TARGETS.
 
-DEB_PKGS += nftables util-linux python3 iproute2
+DEB_PKGS += nftables util-linux python3 iproute2 iptables
 
 check-debug: meshinit $(BUILD)/meshinit-test
 	@MESHINIT=$(abspath meshinit) MESHINIT_TEST=$(abspath $(BUILD)/meshinit-test) netns-tests/run-all.sh '3???'

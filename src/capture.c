@@ -12,11 +12,11 @@
 #include "util.h"
 
 static struct mi_capture_item *item(struct mi_capture_pic *p,
-				    enum mi_capture_kind k, const char *fmt, ...)
-	MI_PRINTF(3, 4);
+				    enum mi_capture_kind k, const char *fmt,
+				    ...) MI_PRINTF(3, 4);
 
-static struct mi_capture_item *item(struct mi_capture_pic *p,
-				    enum mi_capture_kind k, const char *fmt, ...)
+static struct mi_capture_item *
+item(struct mi_capture_pic *p, enum mi_capture_kind k, const char *fmt, ...)
 {
 	struct mi_capture_item *it;
 	va_list ap;
@@ -68,12 +68,14 @@ static const char *order(const struct mi_snap_chain_sum *c)
 	if (c->prio < -100)
 		return "before meshinit's nat chain there (priority -100)";
 	if (c->prio == -100)
-		return "at the priority of meshinit's nat chain (-100; the order between them is not defined)";
+		return "at the priority of meshinit's nat chain (-100; the "
+			"order between them is not defined)";
 	return "after meshinit's nat chain there (priority -100)";
 }
 
-/* What the base chains of @t do, as effect phrases; returns whether any acts. */
-static bool base_effects(const struct mi_snap_table *t, struct mi_capture_item *it)
+/* What the base chains of @t do, as effects; true when any acts. */
+static bool base_effects(const struct mi_snap_table *t,
+			 struct mi_capture_item *it)
 {
 	bool acts = false;
 
@@ -84,41 +86,51 @@ static bool base_effects(const struct mi_snap_table *t, struct mi_capture_item *
 
 		if (c->hook < 0)
 			continue;
-#define ADD(...) (n += (size_t)snprintf(what + n, n < sizeof(what) ? sizeof(what) - n : 0, __VA_ARGS__))
+#define ADD(...)                                                        \
+	(n += (size_t)snprintf(what + n,                                \
+			       n < sizeof(what) ? sizeof(what) - n : 0, \
+			       __VA_ARGS__))
 		if (c->policy == NF_DROP)
 			ADD("%spolicy drop", n ? ", " : "");
 		if (c->drops)
-			ADD("%s%u drop rule%s", n ? ", " : "", c->drops, c->drops == 1 ? "" : "s");
+			ADD("%s%u drop rule%s", n ? ", " : "", c->drops,
+			    c->drops == 1 ? "" : "s");
 		if (c->rejects)
-			ADD("%s%u reject rule%s", n ? ", " : "", c->rejects, c->rejects == 1 ? "" : "s");
+			ADD("%s%u reject rule%s", n ? ", " : "", c->rejects,
+			    c->rejects == 1 ? "" : "s");
 		if (c->nats)
-			ADD("%sredirects or rewrites destinations (%u)", n ? ", " : "", c->nats);
+			ADD("%sredirects or rewrites destinations (%u)",
+			    n ? ", " : "", c->nats);
 		if (c->marks)
-			ADD("%ssets marks or conntrack state (%u)", n ? ", " : "", c->marks);
+			ADD("%ssets marks or conntrack state (%u)",
+			    n ? ", " : "", c->marks);
 		if (c->queues)
 			ADD("%squeues packets to user space", n ? ", " : "");
 #undef ADD
 		if (!n)
 			continue;
 		acts = true;
-		effect(it, "chain %s (type %s hook %s priority %d, %zu rule%s%s%s): %s, %s",
+		effect(it,
+		       "chain %s (type %s hook %s priority %d, %zu "
+		       "rule%s%s%s): %s, %s",
 		       c->name, c->type, hook_name(c->hook), c->prio, c->rules,
 		       c->rules == 1 ? "" : "s",
-		       *c->targets ? ", iptables targets " : "", c->targets, what,
-		       order(c));
+		       *c->targets ? ", iptables targets " : "", c->targets,
+		       what, order(c));
 	}
 	return acts;
 }
 
-static bool has_istio_chain(const struct mi_snap_table *t, char *names, size_t len)
+static bool has_istio_chain(const struct mi_snap_table *t, char *names,
+			    size_t len)
 {
 	size_t n = 0;
 
 	names[0] = '\0';
 	for (size_t i = 0; i < t->nchains; i++)
 		if (!strncmp(t->chains[i].name, "ISTIO_", 6) && n + 2 < len)
-			n += (size_t)snprintf(names + n, len - n, "%s%s", n ? "," : "",
-					      t->chains[i].name);
+			n += (size_t)snprintf(names + n, len - n, "%s%s",
+					      n ? "," : "", t->chains[i].name);
 	return n > 0;
 }
 
@@ -130,30 +142,47 @@ static void one_table(const struct mi_snap_table *t, struct mi_capture_pic *p)
 
 	if (t->family == NFPROTO_INET && !strcmp(t->name, MI_TRACE_TABLE)) {
 		it = item(p, MI_CK_TRACE, "table inet %s", t->name);
-		effect(it, "left by a 'meshinit trace' that did not finish: it sets nftrace on the packets it matches (no verdict; every one of them then costs a trace event); remove it with 'meshinit cleanup --trace-only'");
+		effect(it,
+		       "left by a 'meshinit trace' that did not finish: it "
+		       "sets nftrace on the packets it matches (no "
+		       "verdict; every one of them then costs a trace "
+		       "event); remove it with 'meshinit cleanup "
+		       "--trace-only'");
 		return;
 	}
 	if (!strncmp(t->name, "istio", 5)) {
 		it = item(p, MI_CK_ISTIO_NFT, "table %s %s", fam, t->name);
-		effect(it, "Istio's own nftables capture (istio-iptables with native nftables): it redirects the pod's traffic as well, independently of meshinit");
+		effect(it,
+		       "Istio's own nftables capture (istio-iptables with "
+		       "native nftables): it redirects the pod's "
+		       "traffic as well, independently of meshinit");
 		base_effects(t, it);
 		return;
 	}
 	if (has_istio_chain(t, chains, sizeof(chains))) {
-		it = item(p, MI_CK_ISTIO_IPT, "table %s %s (iptables-nft)", fam, t->name);
-		effect(it, "Istio's iptables rules (chains %s), made by istio-init or istio-iptables through iptables-nft: they capture the pod's traffic as well", chains);
+		it = item(p, MI_CK_ISTIO_IPT, "table %s %s (iptables-nft)", fam,
+			  t->name);
+		effect(it,
+		       "Istio's iptables rules (chains %s), made by "
+		       "istio-init or istio-iptables through "
+		       "iptables-nft: they capture the pod's traffic "
+		       "as well",
+		       chains);
 		base_effects(t, it);
 		return;
 	}
 	it = item(p, MI_CK_FOREIGN, "table %s %s", fam, t->name);
 	if (!base_effects(t, it)) {
 		it->kind = MI_CK_INERT;
-		effect(it, "%zu chain%s; no base chain that drops, rejects, redirects or marks",
+		effect(it,
+		       "%zu chain%s; no base chain that drops, rejects, "
+		       "redirects or marks",
 		       t->nchains, t->nchains == 1 ? "" : "s");
 	}
 }
 
-static void legacy(const char *path, const char *family, struct mi_capture_pic *p)
+static void legacy(const char *path, const char *family,
+		   struct mi_capture_pic *p)
 {
 	FILE *f = fopen(path, "re");
 	char line[64];
@@ -166,8 +195,13 @@ static void legacy(const char *path, const char *family, struct mi_capture_pic *
 		line[strcspn(line, "\n")] = '\0';
 		if (!*line)
 			continue;
-		it = item(p, MI_CK_LEGACY, "iptables-legacy table %s %s", family, line);
-		effect(it, "x_tables rules outside nftables (%s-legacy -t %s -S lists them; meshinit cannot read them without CAP_NET_RAW): Istio's istio-init in legacy mode puts its ISTIO_* chains here",
+		it = item(p, MI_CK_LEGACY, "iptables-legacy table %s %s",
+			  family, line);
+		effect(it,
+		       "x_tables rules outside nftables (%s-legacy -t %s -S "
+		       "lists them; meshinit cannot read them without "
+		       "CAP_NET_RAW): Istio's istio-init in legacy "
+		       "mode puts its ISTIO_* chains here",
 		       !strcmp(family, "ip") ? "iptables" : "ip6tables", line);
 	}
 	fclose(f);

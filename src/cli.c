@@ -174,7 +174,8 @@ static const struct opt opts[O__COUNT] = {
 	[O_CHECK] = { "check", 0, T_BOOL, "MESHINIT_CHECK", NULL, "false", NULL,
 		"send the whole transaction to the kernel for validation, then abort it: nothing changes" },
 	[O_TRACE_ONLY] = { "trace-only", 0, T_BOOL, NULL, NULL, "false", NULL,
-		"cleanup: remove only a table inet meshinit-trace left by a killed 'meshinit trace'" },
+		"cleanup: remove only a table inet meshinit-trace left by a "
+			"killed 'meshinit trace'" },
 	[O_NETNS] = { "netns", 0, T_STR, "MESHINIT_NETNS", NULL, "", "NS",
 		"enter this network namespace first: a path, a name under /var/run/netns, or a pid" },
 	[O_OUTPUT] = { "output", 'O', T_STR, NULL, NULL, "text", "FORMAT",
@@ -1156,7 +1157,8 @@ static void count_rule_options(const struct raw *raw, char *const envp[],
 		O_EXCLUDE_UID_PORTS, O_IPV6, O_RESOLV_CONF,
 	};
 	static const char *const envs[] = {
-		"ISTIO_OUTBOUND_OWNER_GROUPS", "ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE",
+		"ISTIO_OUTBOUND_OWNER_GROUPS",
+		"ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE",
 		"ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR",
 	};
 

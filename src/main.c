@@ -112,9 +112,11 @@ static int run(struct mi_cli *cli, struct mi_err *err)
 		if (ret < 0)
 			return fail(&log, err);
 		mi_run_log_warnings(&log, warn);
-		ret = cli->cmd == MI_CMD_VERIFY ?
-			mi_verify_run(cfg, cli->nrule_options > 0, stdout, err) :
-			mi_run_install(cfg, &log, stdout, err);
+		if (cli->cmd == MI_CMD_VERIFY)
+			ret = mi_verify_run(cfg, cli->nrule_options > 0,
+					    stdout, err);
+		else
+			ret = mi_run_install(cfg, &log, stdout, err);
 	}
 	if (ret < 0) /* status and verify own stdout: no log line there */
 		return fail(cli->cmd == MI_CMD_STATUS || cli->cmd == MI_CMD_VERIFY ?

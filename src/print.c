@@ -127,7 +127,12 @@ static void print_value(const struct mi_match *m, FILE *out)
 		fprintf(out, "\"%s\"", m->ifname);
 		break;
 	case MI_V_CIDR:
-		fputs(mi_cidr_format(&m->cidr, buf, sizeof(buf)), out);
+		/* a whole address without "/32", as nft lists it */
+		if (m->cidr.plen == (m->cidr.family == AF_INET ? 32 : 128))
+			fputs(mi_addr_format(m->cidr.family, m->cidr.addr, buf,
+					     sizeof(buf)), out);
+		else
+			fputs(mi_cidr_format(&m->cidr, buf, sizeof(buf)), out);
 		break;
 	case MI_V_NUM:
 		if (m->key == MI_K_L4PROTO)
@@ -186,17 +191,21 @@ static uint32_t key_l4(enum mi_key k)
 }
 
 /*
- * "meta l4proto tcp" right before a tcp port match is the dependency nft
- * (and the emitter) put there anyway: it is not printed, so a rule reads
- * the same whether the plan spelt it or the kernel's bytes implied it
- * (as `nft list` shows it).
+ * "meta l4proto tcp" before a tcp port match is implied by it (nft and
+ * the emitter add it as the match's dependency): it is not printed, so a
+ * rule reads the same whether the plan spelt it or the kernel's bytes
+ * imply it, as `nft list` shows it.
  */
 static bool implied(const struct mi_rule *r, unsigned int i)
 {
 	const struct mi_match *m = &r->m[i];
 
-	return m->key == MI_K_L4PROTO && m->val == MI_V_NUM && !m->neg &&
-	       i + 1 < r->nm && key_l4(r->m[i + 1].key) == m->num;
+	if (m->key != MI_K_L4PROTO || m->val != MI_V_NUM || m->neg)
+		return false;
+	for (unsigned int j = i + 1; j < r->nm; j++)
+		if (key_l4(r->m[j].key) == m->num)
+			return true;
+	return false;
 }
 
 static void rule_body(const struct mi_rule *r, unsigned int flags, FILE *out)
@@ -220,14 +229,16 @@ static void rule_body(const struct mi_rule *r, unsigned int flags, FILE *out)
 			fputc(' ', out);
 		}
 		if (!r->no_counter && !bare && (flags & MI_PRINT_COUNTERS))
-			fprintf(out, "counter packets %" PRIu64 " bytes %" PRIu64,
+			fprintf(out,
+				"counter packets %" PRIu64 " bytes %" PRIu64,
 				r->packets, r->bytes);
 		else if (!r->no_counter && !bare)
 			fputs("counter", out);
 		for (i = 0; i < r->ns; i++)
 			print_stmt(&r->s[i], out);
 		if (r->verdict == MI_VERDICT_JUMP)
-			fprintf(out, " jump %s", mi_chain_info(r->target)->name);
+			fprintf(out,
+				" jump %s", mi_chain_info(r->target)->name);
 		else
 			fputs(verdicts[r->verdict], out);
 	}
@@ -386,7 +397,8 @@ static void list_set(const struct mi_plan *plan, enum mi_set_id id,
 			fprintf(out, ", ... %zu more", es->n - i);
 		fputs(" }\n", out);
 	}
-	fprintf(out, "\t\t# %zu element%s\n\t}\n", es->n, es->n == 1 ? "" : "s");
+	fprintf(out,
+		"\t\t# %zu element%s\n\t}\n", es->n, es->n == 1 ? "" : "s");
 }
 
 static void list_rules(const struct mi_rules *rs, FILE *out)
@@ -410,7 +422,9 @@ void mi_print_listing(const struct mi_plan *plan, size_t max_elems, FILE *out)
 		if (mi_plan_has_set(plan, i))
 			list_set(plan, i, max_elems, out);
 	for (i = 0; i < plan->nxsets; i++)
-		fprintf(out, "\tset %s\t# not one of meshinit's sets\n", plan->xsets[i]);
+		fprintf(out,
+			"\tset %s\t# not one of meshinit's sets\n",
+			plan->xsets[i]);
 	for (c = 0; c < MI_C__COUNT; c++) {
 		const struct mi_chain_info *ci = mi_chain_info(c);
 
@@ -418,7 +432,8 @@ void mi_print_listing(const struct mi_plan *plan, size_t max_elems, FILE *out)
 			continue;
 		fprintf(out, "\tchain %s {\n", ci->name);
 		if (ci->type)
-			fprintf(out, "\t\ttype %s hook %s priority %d;\n", ci->type,
+			fprintf(out,
+				"\t\ttype %s hook %s priority %d;\n", ci->type,
 				hook_str(ci->hook), ci->prio);
 		list_rules(&plan->chains[c], out);
 		fputs("\t}\n", out);
@@ -426,7 +441,9 @@ void mi_print_listing(const struct mi_plan *plan, size_t max_elems, FILE *out)
 	for (i = 0; i < plan->nxchains; i++) {
 		const struct mi_xchain *x = &plan->xchains[i];
 
-		fprintf(out, "\tchain %s {\t# not one of meshinit's chains\n", x->name);
+		fprintf(out,
+			"\tchain %s {\t# not one of meshinit's chains\n",
+			x->name);
 		if (x->base)
 			fprintf(out, "\t\t%s;\n", x->base);
 		list_rules(&x->rules, out);

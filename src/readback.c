@@ -25,18 +25,18 @@
 
 enum src {
 	SRC_NONE,
-	SRC_META,	/* key: NFT_META_* */
-	SRC_CT,		/* key: NFT_CT_* */
-	SRC_PAYLOAD,	/* base, off, len */
-	SRC_IMM,	/* data */
+	SRC_META,    /* key: NFT_META_* */
+	SRC_CT,	     /* key: NFT_CT_* */
+	SRC_PAYLOAD, /* base, off, len */
+	SRC_IMM,     /* data */
 };
 
 struct reg {
 	enum src src;
 	uint32_t key, base, off, len;
-	bool hton;		/* byteorder host -> network applied */
+	bool hton; /* byteorder host -> network applied */
 	bool masked;
-	uint8_t data[16];	/* the mask, or the immediate value */
+	uint8_t data[16]; /* the mask, or the immediate value */
 	uint32_t dlen;
 };
 
@@ -47,8 +47,8 @@ struct rb {
 	struct mi_plan *plan;
 	struct mi_rule *r;
 	struct reg regs[NREGS];
-	uint8_t nfproto, l4proto;	/* what the rule has matched so far */
-	bool counted;			/* counter seen: matches are over */
+	uint8_t nfproto, l4proto; /* what the rule has matched so far */
+	bool counted;		  /* counter seen: matches are over */
 	bool verdict;
 };
 
@@ -69,30 +69,43 @@ static int reg_key(const struct rb *b, const struct reg *g)
 	switch (g->src) {
 	case SRC_META:
 		switch (g->key) {
-		case NFT_META_IIFNAME: return MI_K_IIFNAME;
-		case NFT_META_OIFNAME: return MI_K_OIFNAME;
-		case NFT_META_L4PROTO: return MI_K_L4PROTO;
-		case NFT_META_SKUID: return MI_K_SKUID;
-		case NFT_META_SKGID: return MI_K_SKGID;
-		case NFT_META_MARK: return MI_K_MARK;
+		case NFT_META_IIFNAME:
+			return MI_K_IIFNAME;
+		case NFT_META_OIFNAME:
+			return MI_K_OIFNAME;
+		case NFT_META_L4PROTO:
+			return MI_K_L4PROTO;
+		case NFT_META_SKUID:
+			return MI_K_SKUID;
+		case NFT_META_SKGID:
+			return MI_K_SKGID;
+		case NFT_META_MARK:
+			return MI_K_MARK;
 		}
 		return -1;
 	case SRC_CT:
-		return g->key == NFT_CT_MARK ? MI_K_CTMARK :
-		       g->key == NFT_CT_STATE ? (int)MI_K_CTSTATE : -1;
+		return g->key == NFT_CT_MARK	? MI_K_CTMARK
+		       : g->key == NFT_CT_STATE ? (int)MI_K_CTSTATE
+						: -1;
 	case SRC_PAYLOAD:
-		if (g->base == NFT_PAYLOAD_NETWORK_HEADER && b->nfproto == NFPROTO_IPV4 &&
-		    g->len <= 4)
-			return g->off == 12 ? MI_K_IP_SADDR : g->off == 16 ? (int)MI_K_IP_DADDR : -1;
-		if (g->base == NFT_PAYLOAD_NETWORK_HEADER && b->nfproto == NFPROTO_IPV6 &&
-		    g->len <= 16)
-			return g->off == 8 ? MI_K_IP6_SADDR : g->off == 24 ? (int)MI_K_IP6_DADDR : -1;
+		if (g->base == NFT_PAYLOAD_NETWORK_HEADER &&
+		    b->nfproto == NFPROTO_IPV4 && g->len <= 4)
+			return g->off == 12   ? MI_K_IP_SADDR
+			       : g->off == 16 ? (int)MI_K_IP_DADDR
+					      : -1;
+		if (g->base == NFT_PAYLOAD_NETWORK_HEADER &&
+		    b->nfproto == NFPROTO_IPV6 && g->len <= 16)
+			return g->off == 8    ? MI_K_IP6_SADDR
+			       : g->off == 24 ? (int)MI_K_IP6_DADDR
+					      : -1;
 		if (g->base != NFT_PAYLOAD_TRANSPORT_HEADER || g->len != 2)
 			return -1;
 		if (b->l4proto == IPPROTO_TCP && g->off == 2)
 			return MI_K_TCP_DPORT;
 		if (b->l4proto == IPPROTO_UDP)
-			return g->off == 2 ? MI_K_UDP_DPORT : g->off == 0 ? (int)MI_K_UDP_SPORT : -1;
+			return g->off == 2   ? MI_K_UDP_DPORT
+			       : g->off == 0 ? (int)MI_K_UDP_SPORT
+					     : -1;
 		return -1;
 	default:
 		return -1;
@@ -205,12 +218,12 @@ static int x_bitwise(struct rb *b, const struct nftnl_expr *e)
 	struct reg *d = reg_at(b, e, NFTNL_EXPR_BITWISE_DREG);
 	uint32_t mlen = 0, xlen = 0;
 	const uint8_t *mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &mlen);
-	const uint8_t *xor = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_XOR, &xlen);
+	const uint8_t * xor = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_XOR, &xlen);
 	struct reg tmp;
 
 	if (!s || !d || !mask || mlen > 16 || s->masked || s->src == SRC_IMM)
 		return -1;
-	for (uint32_t i = 0; xor && i < xlen; i++)
+	for (uint32_t i = 0; xor &&i < xlen; i++)
 		if (xor[i])
 			return -1;
 	tmp = *s;
@@ -227,7 +240,9 @@ static int x_byteorder(struct rb *b, const struct nftnl_expr *e)
 	struct reg *d = reg_at(b, e, NFTNL_EXPR_BYTEORDER_DREG);
 	struct reg tmp;
 
-	if (!s || !d || nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_OP) != NFT_BYTEORDER_HTON ||
+	if (!s || !d ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_OP) !=
+		    NFT_BYTEORDER_HTON ||
 	    nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_LEN) != 4 || s->hton)
 		return -1;
 	tmp = *s;
@@ -303,7 +318,8 @@ static int x_cmp(struct rb *b, const struct nftnl_expr *e)
 	key = reg_key(b, g);
 	switch (key) {
 	case MI_K_L4PROTO:
-		if (len != 1 || g->masked || !(m = add_match(b, key, neg, MI_V_NUM)))
+		if (len != 1 || g->masked ||
+		    !(m = add_match(b, key, neg, MI_V_NUM)))
 			return -1;
 		m->num = d[0];
 		if (!neg)
@@ -311,7 +327,8 @@ static int x_cmp(struct rb *b, const struct nftnl_expr *e)
 		return 0;
 	case MI_K_IIFNAME:
 	case MI_K_OIFNAME:
-		if (len > MI_IFNAMSIZ || g->masked || !(m = add_match(b, key, neg, MI_V_IFNAME)))
+		if (len > MI_IFNAMSIZ || g->masked ||
+		    !(m = add_match(b, key, neg, MI_V_IFNAME)))
 			return -1;
 		memcpy(m->ifname, d, len);
 		m->ifname[MI_IFNAMSIZ - 1] = '\0';
@@ -320,7 +337,8 @@ static int x_cmp(struct rb *b, const struct nftnl_expr *e)
 	case MI_K_SKGID:
 	case MI_K_MARK:
 	case MI_K_CTMARK:
-		if (len != 4 || g->masked || !(m = add_match(b, key, neg, MI_V_NUM)))
+		if (len != 4 || g->masked ||
+		    !(m = add_match(b, key, neg, MI_V_NUM)))
 			return -1;
 		memcpy(&m->num, d, 4);
 		return 0;
@@ -340,7 +358,8 @@ static int x_cmp(struct rb *b, const struct nftnl_expr *e)
 	case MI_K_TCP_DPORT:
 	case MI_K_UDP_DPORT:
 	case MI_K_UDP_SPORT:
-		if (len != 2 || g->masked || !(m = add_match(b, key, neg, MI_V_NUM)))
+		if (len != 2 || g->masked ||
+		    !(m = add_match(b, key, neg, MI_V_NUM)))
 			return -1;
 		memcpy(&v16, d, 2);
 		m->num = ntohs(v16);
@@ -367,12 +386,14 @@ static int x_lookup(struct rb *b, const struct nftnl_expr *e)
 	const struct reg *g = reg_at(b, e, NFTNL_EXPR_LOOKUP_SREG);
 	int id = set_by_name(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
 	bool neg = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
-		   (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV);
+		   (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) &
+		    NFT_LOOKUP_F_INV);
 	const struct mi_set_info *si;
 	struct mi_match *m;
 	int key;
 
-	if (!g || id < 0 || nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) || g->masked)
+	if (!g || id < 0 || nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) ||
+	    g->masked)
 		return -1;
 	si = mi_set_info(id);
 	if (si->type == MI_ST_UID_PORT) {
@@ -383,7 +404,8 @@ static int x_lookup(struct rb *b, const struct nftnl_expr *e)
 		    g->key != NFT_META_SKUID || !g->hton ||
 		    (pk != MI_K_TCP_DPORT && pk != MI_K_UDP_DPORT))
 			return -1;
-		key = pk == MI_K_TCP_DPORT ? MI_K_SKUID_TCP_DPORT : MI_K_SKUID_UDP_DPORT;
+		key = pk == MI_K_TCP_DPORT ? MI_K_SKUID_TCP_DPORT
+					   : MI_K_SKUID_UDP_DPORT;
 	} else {
 		key = reg_key(b, g);
 		/* an interval set of uids or gids holds big-endian keys */
@@ -440,7 +462,8 @@ static int x_immediate(struct rb *b, const struct nftnl_expr *e)
 		b->r->verdict = MI_VERDICT_RETURN;
 		return 0;
 	case NFT_JUMP:
-		target = chain_by_name(nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
+		target = chain_by_name(
+			nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
 		if (target < 0)
 			return -1;
 		b->r->verdict = MI_VERDICT_JUMP;
@@ -476,8 +499,9 @@ static int x_redir(struct rb *b, const struct nftnl_expr *e)
 {
 	const struct reg *g = reg_at(b, e, NFTNL_EXPR_REDIR_REG_PROTO_MIN);
 	const struct reg *hi = reg_at(b, e, NFTNL_EXPR_REDIR_REG_PROTO_MAX);
-	uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_REDIR_FLAGS) ?
-			 nftnl_expr_get_u32(e, NFTNL_EXPR_REDIR_FLAGS) : 0;
+	uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_REDIR_FLAGS)
+				 ? nftnl_expr_get_u32(e, NFTNL_EXPR_REDIR_FLAGS)
+				 : 0;
 	uint32_t port;
 
 	if ((hi && hi != g) || (flags & ~NF_NAT_RANGE_PROTO_SPECIFIED) ||
@@ -494,18 +518,19 @@ static int x_tproxy(struct rb *b, const struct nftnl_expr *e)
 	    (fam != NFPROTO_IPV4 && fam != NFPROTO_IPV6) ||
 	    imm_port(reg_at(b, e, NFTNL_EXPR_TPROXY_REG_PORT), &port) < 0)
 		return -1;
-	return add_stmt(b, fam == NFPROTO_IPV4 ? MI_S_TPROXY4 : MI_S_TPROXY6, port);
+	return add_stmt(b, fam == NFPROTO_IPV4 ? MI_S_TPROXY4 : MI_S_TPROXY6,
+			port);
 }
 
 static const struct {
 	const char *name;
 	int (*fn)(struct rb *b, const struct nftnl_expr *e);
 } handlers[] = {
-	{ "meta", x_meta },		{ "ct", x_ct },
-	{ "payload", x_payload },	{ "bitwise", x_bitwise },
-	{ "byteorder", x_byteorder },	{ "cmp", x_cmp },
-	{ "lookup", x_lookup },		{ "immediate", x_immediate },
-	{ "counter", x_counter },	{ "redir", x_redir },
+	{ "meta", x_meta },	      { "ct", x_ct },
+	{ "payload", x_payload },     { "bitwise", x_bitwise },
+	{ "byteorder", x_byteorder }, { "cmp", x_cmp },
+	{ "lookup", x_lookup },	      { "immediate", x_immediate },
+	{ "counter", x_counter },     { "redir", x_redir },
 	{ "tproxy", x_tproxy },
 };
 
@@ -532,7 +557,8 @@ static char *raw_text(const struct nftnl_rule *r)
 	if (!it || !f)
 		abort();
 	while ((e = nftnl_expr_iter_next(it))) {
-		if (nftnl_expr_snprintf(tmp, sizeof(tmp), e, NFTNL_OUTPUT_DEFAULT, 0) < 0)
+		if (nftnl_expr_snprintf(tmp, sizeof(tmp), e,
+					NFTNL_OUTPUT_DEFAULT, 0) < 0)
 			tmp[0] = '\0';
 		fprintf(f, "%s[ %s %s]", first ? "" : " ",
 			nftnl_expr_get_str(e, NFTNL_EXPR_NAME), tmp);
@@ -647,21 +673,27 @@ static int chain_id(const struct nftnl_chain *c, char *base, size_t blen)
 	base[0] = '\0';
 	if (is_base)
 		snprintf(base, blen, "type %s hook %s priority %d%s",
-			 nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE) ?
-				 nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE) : "?",
+			 nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE)
+				 ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE)
+				 : "?",
 			 hook_name(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM)),
 			 nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
 			 nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
-			 nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP ?
-				 "; policy drop" : "");
+					 nftnl_chain_get_u32(
+						 c, NFTNL_CHAIN_POLICY) ==
+						 NF_DROP
+				 ? "; policy drop"
+				 : "");
 	if (id < 0)
 		return -1;
 	ci = mi_chain_info(id);
 	if (!ci->type)
 		return is_base ? -1 : id;
-	if (!is_base || strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), ci->type) ||
+	if (!is_base ||
+	    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), ci->type) ||
 	    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) != (uint32_t)ci->hook ||
-	    nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) != ci->prio || strstr(base, "policy drop"))
+	    nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) != ci->prio ||
+	    strstr(base, "policy drop"))
 		return -1;
 	return id;
 }
@@ -669,7 +701,8 @@ static int chain_id(const struct nftnl_chain *c, char *base, size_t blen)
 static void read_chains(const struct mi_snap *s, struct mi_plan *plan)
 {
 	for (size_t i = 0; i < s->nchains; i++) {
-		const char *name = nftnl_chain_get_str(s->chains[i], NFTNL_CHAIN_NAME);
+		const char *name =
+			nftnl_chain_get_str(s->chains[i], NFTNL_CHAIN_NAME);
 		char base[128];
 		int id = chain_id(s->chains[i], base, sizeof(base));
 		struct mi_rules *rs;
@@ -679,8 +712,9 @@ static void read_chains(const struct mi_snap *s, struct mi_plan *plan)
 		} else {
 			struct mi_xchain *x;
 
-			plan->xchains = mi_xrealloc(plan->xchains,
-						    (plan->nxchains + 1) * sizeof(*plan->xchains));
+			plan->xchains = mi_xrealloc(
+				plan->xchains,
+				(plan->nxchains + 1) * sizeof(*plan->xchains));
 			x = &plan->xchains[plan->nxchains++];
 			memset(x, 0, sizeof(*x));
 			x->name = mi_plan_strdup(plan, name);
@@ -688,7 +722,9 @@ static void read_chains(const struct mi_snap *s, struct mi_plan *plan)
 			rs = &x->rules;
 		}
 		for (size_t j = 0; j < s->nrules; j++)
-			if (!strcmp(nftnl_rule_get_str(s->rules[j], NFTNL_RULE_CHAIN), name))
+			if (!strcmp(nftnl_rule_get_str(s->rules[j],
+						       NFTNL_RULE_CHAIN),
+				    name))
 				rule_into(plan, s->rules[j], rs);
 	}
 }
@@ -708,7 +744,8 @@ static int raw_cmp(const void *a, const void *b)
 	return c ? c : (int)y->is_end - (int)x->is_end; /* an end sorts first */
 }
 
-static size_t collect(const struct nftnl_set *s, uint32_t klen, struct raw_elem **out)
+static size_t collect(const struct nftnl_set *s, uint32_t klen,
+		      struct raw_elem **out)
 {
 	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
 	struct nftnl_set_elem *se;
@@ -720,9 +757,12 @@ static size_t collect(const struct nftnl_set *s, uint32_t klen, struct raw_elem 
 	while ((se = nftnl_set_elems_iter_next(it))) {
 		uint32_t l = 0, el = 0;
 		const void *k = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY, &l);
-		const void *ke = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY_END, &el);
-		uint32_t fl = nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_FLAGS) ?
-			      nftnl_set_elem_get_u32(se, NFTNL_SET_ELEM_FLAGS) : 0;
+		const void *ke =
+			nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY_END, &el);
+		uint32_t fl = nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_FLAGS)
+				      ? nftnl_set_elem_get_u32(
+						se, NFTNL_SET_ELEM_FLAGS)
+				      : 0;
 
 		if (!k || l != klen)
 			continue;
@@ -812,8 +852,9 @@ static void key_dec(uint8_t *k, uint32_t len)
 static uint32_t key_len(enum mi_set_type t)
 {
 	static const uint32_t len[] = {
-		[MI_ST_IPV4] = 4, [MI_ST_IPV6] = 16, [MI_ST_PORT] = 2,
-		[MI_ST_UID] = 4,  [MI_ST_GID] = 4,   [MI_ST_IFNAME] = MI_IFNAMSIZ,
+		[MI_ST_IPV4] = 4,     [MI_ST_IPV6] = 16,
+		[MI_ST_PORT] = 2,     [MI_ST_UID] = 4,
+		[MI_ST_GID] = 4,      [MI_ST_IFNAME] = MI_IFNAMSIZ,
 		[MI_ST_UID_PORT] = 8,
 	};
 
@@ -823,9 +864,12 @@ static uint32_t key_len(enum mi_set_type t)
 static uint32_t key_type(enum mi_set_type t)
 {
 	static const uint32_t ty[] = {
-		[MI_ST_IPV4] = MI_DT_IPADDR,  [MI_ST_IPV6] = MI_DT_IP6ADDR,
-		[MI_ST_PORT] = MI_DT_INET_SERVICE, [MI_ST_UID] = MI_DT_UID,
-		[MI_ST_GID] = MI_DT_GID,      [MI_ST_IFNAME] = MI_DT_IFNAME,
+		[MI_ST_IPV4] = MI_DT_IPADDR,
+		[MI_ST_IPV6] = MI_DT_IP6ADDR,
+		[MI_ST_PORT] = MI_DT_INET_SERVICE,
+		[MI_ST_UID] = MI_DT_UID,
+		[MI_ST_GID] = MI_DT_GID,
+		[MI_ST_IFNAME] = MI_DT_IFNAME,
 		[MI_ST_UID_PORT] = MI_DT_UID_SERVICE,
 	};
 
@@ -855,14 +899,17 @@ static void read_elems(const struct nftnl_set *s, enum mi_set_id id,
 
 		if (si->interval && si->type != MI_ST_UID_PORT && v[i].is_end)
 			continue;
-		mi_grow((void **)&out->v, &out->cap, out->n + 1, sizeof(*out->v));
+		mi_grow((void **)&out->v, &out->cap, out->n + 1,
+			sizeof(*out->v));
 		e = &out->v[out->n++];
 		if (si->type == MI_ST_UID_PORT) {
-			decode(si->type, true, v[i].key, v[i].has_end ? v[i].end : v[i].key, e);
+			decode(si->type, true, v[i].key,
+			       v[i].has_end ? v[i].end : v[i].key, e);
 		} else if (!si->interval) {
 			decode(si->type, false, v[i].key, v[i].key, e);
 		} else {
-			/* a start runs to one before the next end, or to the top */
+			/* a start runs to one before the next end, or to the
+			 * top */
 			memset(hi, 0, sizeof(hi));
 			memset(hi, 0xff, len);
 			if (i + 1 < n && v[i + 1].is_end) {
@@ -911,11 +958,13 @@ static void read_record(const struct nftnl_set *s, struct mi_plan *plan)
 	while ((se = nftnl_set_elems_iter_next(it))) {
 		uint32_t kl = 0, ul = 0;
 		const void *k = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY, &kl);
-		const void *u = nftnl_set_elem_get(se, NFTNL_SET_ELEM_USERDATA, &ul);
+		const void *u =
+			nftnl_set_elem_get(se, NFTNL_SET_ELEM_USERDATA, &ul);
 		const char *c = NULL;
 		uint16_t idx;
 
-		if (!k || kl != 2 || !u || nftnl_udata_parse(u, ul, elem_comment_cb, &c) < 0 || !c)
+		if (!k || kl != 2 || !u ||
+		    nftnl_udata_parse(u, ul, elem_comment_cb, &c) < 0 || !c)
 			continue;
 		idx = be16(k);
 		if (idx >= ARRAY_SIZE(chunks) || chunks[idx])
@@ -940,7 +989,8 @@ static void read_record(const struct nftnl_set *s, struct mi_plan *plan)
 static void read_sets(const struct mi_snap *s, struct mi_plan *plan)
 {
 	for (size_t i = 0; i < s->nsets; i++) {
-		const char *name = nftnl_set_get_str(s->sets[i], NFTNL_SET_NAME);
+		const char *name =
+			nftnl_set_get_str(s->sets[i], NFTNL_SET_NAME);
 		int id = set_by_name(name);
 		char *desc, buf[256];
 
@@ -953,13 +1003,15 @@ static void read_sets(const struct mi_snap *s, struct mi_plan *plan)
 			plan->set_used[id] = true;
 			continue;
 		}
-		snprintf(buf, sizeof(buf), "%s (key type %u, %u bytes, flags 0x%x)%s", name,
-			     nftnl_set_get_u32(s->sets[i], NFTNL_SET_KEY_TYPE),
-			     nftnl_set_get_u32(s->sets[i], NFTNL_SET_KEY_LEN),
-			     nftnl_set_get_u32(s->sets[i], NFTNL_SET_FLAGS),
-			     id >= 0 ? ": not the type meshinit gives it" : "");
+		snprintf(buf, sizeof(buf),
+			 "%s (key type %u, %u bytes, flags 0x%x)%s", name,
+			 nftnl_set_get_u32(s->sets[i], NFTNL_SET_KEY_TYPE),
+			 nftnl_set_get_u32(s->sets[i], NFTNL_SET_KEY_LEN),
+			 nftnl_set_get_u32(s->sets[i], NFTNL_SET_FLAGS),
+			 id >= 0 ? ": not the type meshinit gives it" : "");
 		desc = mi_xstrdup(buf);
-		plan->xsets = mi_xrealloc(plan->xsets, (plan->nxsets + 1) * sizeof(*plan->xsets));
+		plan->xsets = mi_xrealloc(
+			plan->xsets, (plan->nxsets + 1) * sizeof(*plan->xsets));
 		plan->xsets[plan->nxsets++] = desc;
 	}
 }
@@ -976,7 +1028,8 @@ void mi_readback_snap(const struct mi_snap *s, struct mi_plan *out,
 	/* sets first: the rules' lookups mark the sets they use */
 	read_sets(s, out);
 	read_chains(s, out);
-	if (out->record && mi_record_parse(out->record, rec, rec_err ? rec_err : &e) < 0)
+	if (out->record &&
+	    mi_record_parse(out->record, rec, rec_err ? rec_err : &e) < 0)
 		rec->version[0] = '\0';
 	/* the record says whether the plan had IPv6 rules */
 	out->ipv6 = strstr(rec->text, " ipv6=on") != NULL;
@@ -984,8 +1037,10 @@ void mi_readback_snap(const struct mi_snap *s, struct mi_plan *out,
 		for (int c = 0; c < MI_C__COUNT && !out->ipv6; c++)
 			for (size_t i = 0; i < out->chains[c].n; i++)
 				for (int m = 0; m < out->chains[c].v[i].nm; m++)
-					if (out->chains[c].v[i].m[m].key == MI_K_IP6_DADDR ||
-					    out->chains[c].v[i].m[m].key == MI_K_IP6_SADDR)
+					if (out->chains[c].v[i].m[m].key ==
+						    MI_K_IP6_DADDR ||
+					    out->chains[c].v[i].m[m].key ==
+						    MI_K_IP6_SADDR)
 						out->ipv6 = true;
 	}
 }
@@ -999,8 +1054,9 @@ int mi_readback(struct mi_plan *out, struct mi_record *rec, struct mi_err *err)
 		return ret;
 	if (!s.have_table) {
 		mi_snap_release(&s);
-		return mi_err_setx(err, MI_EXIT_NOT_INSTALLED, -ENOENT,
-				   "meshinit is not installed in this network namespace");
+		return mi_err_setx(
+			err, MI_EXIT_NOT_INSTALLED, -ENOENT,
+			"meshinit is not installed in this network namespace");
 	}
 	mi_readback_snap(&s, out, rec, NULL);
 	mi_snap_release(&s);

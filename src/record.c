@@ -2,8 +2,8 @@
 #include "record.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,14 +81,18 @@ char *mi_record_format(const struct mi_config *cfg, const struct mi_plan *plan)
 	put_ranges(f, &cfg->proxy_uids);
 	fprintf(f, " g=");
 	put_ranges(f, &cfg->proxy_gids);
-	fprintf(f, " m=%s t=%u r=%u b=%c i=%c ilo=%d lo=%s ipv6=%s dns=%d adns=%d drop=%d og=%c sum=%08x",
+	fprintf(f,
+		" m=%s t=%u r=%u b=%c i=%c ilo=%d lo=%s ipv6=%s dns=%d "
+			"adns=%d drop=%d og=%c sum=%08x",
 		cfg->tproxy ? "TPROXY" : "REDIRECT", cfg->tproxy_mark,
 		cfg->route_table, capture_word(cfg->inbound),
 		capture_word(cfg->outbound), cfg->include_has_loopback,
 		mi_cidr_format(&cfg->loopback4, lo, sizeof(lo)),
 		plan->ipv6 ? "on" : "off", cfg->dns, cfg->capture_all_dns,
 		cfg->drop_invalid,
-		cfg->owner_include_all ? '*' : cfg->owner_include.n ? '@' : '-',
+		cfg->owner_include_all ? '*'
+		: cfg->owner_include.n ? '@'
+				       : '-',
 		sets_digest(plan));
 	fclose(f);
 	return buf;
@@ -103,8 +107,8 @@ void mi_plan_build_recorded(const struct mi_config *cfg, struct mi_plan *plan)
 /* ---- parse ------------------------------------------------------------- */
 
 /* Call @fn for each "key=value" word of @text; stops at an error. */
-static int each_word(const char *text, int (*fn)(const char *k, const char *v,
-						 void *data),
+static int each_word(const char *text,
+		     int (*fn)(const char *k, const char *v, void *data),
 		     void *data, struct mi_err *err)
 {
 	char word[MI_RECORD_MAX];
@@ -119,17 +123,23 @@ static int each_word(const char *text, int (*fn)(const char *k, const char *v,
 			continue;
 		}
 		if (n >= sizeof(word))
-			return mi_err_set(err, -EINVAL, "install record: a word is too long");
+			return mi_err_set(err, -EINVAL,
+					  "install record: a word is too long");
 		memcpy(word, p, n);
 		word[n] = '\0';
 		p += n;
 		eq = strchr(word, '=');
 		if (!eq)
-			return mi_err_set(err, -EINVAL, "install record: \"%s\" is not key=value", word);
+			return mi_err_set(
+				err, -EINVAL,
+				"install record: \"%s\" is not key=value",
+				word);
 		*eq = '\0';
 		if (fn(word, eq + 1, data) < 0)
-			return mi_err_set(err, -EINVAL, "install record: bad value of %s: \"%s\"",
-					  word, eq + 1);
+			return mi_err_set(
+				err, -EINVAL,
+				"install record: bad value of %s: \"%s\"", word,
+				eq + 1);
 	}
 	return 0;
 }
@@ -147,13 +157,15 @@ int mi_record_parse(const char *text, struct mi_record *rec, struct mi_err *err)
 {
 	memset(rec, 0, sizeof(*rec));
 	if (strlen(text) >= sizeof(rec->text))
-		return mi_err_set(err, -EINVAL, "install record: longer than %d bytes",
+		return mi_err_set(err, -EINVAL,
+				  "install record: longer than %d bytes",
 				  MI_RECORD_MAX);
 	strcpy(rec->text, text);
 	if (each_word(text, version_word, rec, err) < 0)
 		return -EINVAL;
 	if (!rec->version[0])
-		return mi_err_set(err, -EINVAL, "install record: no meshinit= word");
+		return mi_err_set(err, -EINVAL,
+				  "install record: no meshinit= word");
 	return 0;
 }
 
@@ -303,7 +315,8 @@ static void range_to_cidrs(int family, const uint8_t (*a)[16],
 
 		/* widen while lo stays aligned and the block stays in range */
 		while (plen > 0 && bits - plen + 1 < 128) {
-			unsigned __int128 size = (unsigned __int128)1 << (bits - plen + 1);
+			unsigned __int128 size = (unsigned __int128)1
+						 << (bits - plen + 1);
 
 			if ((lo & (size - 1)) || lo + (size - 1) > hi)
 				break;
@@ -314,7 +327,8 @@ static void range_to_cidrs(int family, const uint8_t (*a)[16],
 		for (unsigned int i = bytes; i-- > 0; v >>= 8)
 			c.addr[i] = (uint8_t)v;
 		mi_cidrs_add(out, &c);
-		v = plen == bits ? 0 : ((unsigned __int128)1 << (bits - plen)) - 1;
+		v = plen == bits ? 0
+				 : ((unsigned __int128)1 << (bits - plen)) - 1;
 		if (lo + v >= hi)
 			break;
 		lo += v + 1;
@@ -336,7 +350,8 @@ static void uidports_of(const struct mi_plan *p, enum mi_set_id s,
 	if (!mi_plan_has_set(p, s))
 		return;
 	for (size_t i = 0; i < p->sets[s].n; i++) {
-		mi_grow((void **)&out->v, &out->cap, out->n + 1, sizeof(*out->v));
+		mi_grow((void **)&out->v, &out->cap, out->n + 1,
+			sizeof(*out->v));
 		out->v[out->n].proto = proto;
 		out->v[out->n].uid = p->sets[s].v[i].up.uid;
 		out->v[out->n].port = p->sets[s].v[i].up.port;
@@ -344,8 +359,9 @@ static void uidports_of(const struct mi_plan *p, enum mi_set_id s,
 	}
 }
 
-int mi_record_config(const struct mi_record *rec, const struct mi_plan *installed,
-		     struct mi_config *cfg, struct mi_err *err)
+int mi_record_config(const struct mi_record *rec,
+		     const struct mi_plan *installed, struct mi_config *cfg,
+		     struct mi_err *err)
 {
 	const struct mi_plan *p = installed;
 
@@ -353,7 +369,9 @@ int mi_record_config(const struct mi_record *rec, const struct mi_plan *installe
 	if (each_word(rec->text, config_word, cfg, err) < 0)
 		return -EINVAL;
 	if (!cfg->proxy_uids.n || !cfg->proxy_gids.n)
-		return mi_err_set(err, -EINVAL, "install record: no proxy uid or gid (u=, g=)");
+		return mi_err_set(
+			err, -EINVAL,
+			"install record: no proxy uid or gid (u=, g=)");
 	ranges_of(p, MI_SET_INBOUND_PORTS, &cfg->inbound_ports);
 	ranges_of(p, MI_SET_INBOUND_EXCLUDE_PORTS, &cfg->inbound_exclude_ports);
 	ifnames_of(p, MI_SET_EXCLUDE_IFACES, &cfg->exclude_ifaces);
@@ -363,9 +381,11 @@ int mi_record_config(const struct mi_record *rec, const struct mi_plan *installe
 	cidrs_of(p, MI_SET_EXCLUDE_CIDRS4, AF_INET, &cfg->outbound_exclude);
 	cidrs_of(p, MI_SET_EXCLUDE_CIDRS6, AF_INET6, &cfg->outbound_exclude);
 	ranges_of(p, MI_SET_OUTBOUND_PORTS, &cfg->outbound_include_ports);
-	ranges_of(p, MI_SET_OUTBOUND_EXCLUDE_PORTS, &cfg->outbound_exclude_ports);
-	ranges_of(p, MI_SET_OWNER_GROUPS, cfg->owner_include_all ?
-		  &cfg->owner_exclude : &cfg->owner_include);
+	ranges_of(p, MI_SET_OUTBOUND_EXCLUDE_PORTS,
+		  &cfg->outbound_exclude_ports);
+	ranges_of(p, MI_SET_OWNER_GROUPS,
+		  cfg->owner_include_all ? &cfg->owner_exclude
+					 : &cfg->owner_include);
 	ranges_of(p, MI_SET_EXCLUDE_UIDS, &cfg->exclude_uids);
 	ranges_of(p, MI_SET_EXCLUDE_GIDS, &cfg->exclude_gids);
 	uidports_of(p, MI_SET_EXCLUDE_UID_TCP_PORTS, IPPROTO_TCP,
@@ -384,7 +404,8 @@ static int sum_word(const char *k, const char *v, void *data)
 	return 0;
 }
 
-bool mi_record_sets_match(const struct mi_record *rec, const struct mi_plan *plan)
+bool mi_record_sets_match(const struct mi_record *rec,
+			  const struct mi_plan *plan)
 {
 	char want[16] = "", have[16];
 	struct mi_err e = { 0 };
@@ -468,8 +489,8 @@ static char *uidport_list(const struct mi_plan *p)
 		for (size_t i = 0; i < p->sets[ids[k]].n; i++) {
 			const struct mi_elem *e = &p->sets[ids[k]].v[i];
 
-			fprintf(f, "%s%s:%u", first ? "" : ";", k ? "udp" : "tcp",
-				e->up.port.lo);
+			fprintf(f, "%s%s:%u", first ? "" : ";",
+				k ? "udp" : "tcp", e->up.port.lo);
 			if (e->up.port.hi != e->up.port.lo)
 				fprintf(f, "-%u", e->up.port.hi);
 			fprintf(f, ":%u", e->up.uid.lo);
@@ -519,12 +540,14 @@ void mi_record_flags(const struct mi_config *cfg, const struct mi_plan *p,
 		addf(f, "-t", "%u", cfg->tproxy_mark);
 		addf(f, "-r", "%u", cfg->route_table);
 	}
-	add(f, "-b", capture_list(cfg->inbound, set_list(p, MI_SET_INBOUND_PORTS, -1)));
+	add(f, "-b",
+	    capture_list(cfg->inbound, set_list(p, MI_SET_INBOUND_PORTS, -1)));
 	add(f, "-d", set_list(p, MI_SET_INBOUND_EXCLUDE_PORTS, -1));
 	add(f, "-c", set_list(p, MI_SET_EXCLUDE_IFACES, -1));
 	add(f, "-k", set_list(p, MI_SET_VIRT_IFACES, -1));
-	add(f, "-i", capture_list(cfg->outbound, set_list(p, MI_SET_INCLUDE_CIDRS4,
-							  MI_SET_INCLUDE_CIDRS6)));
+	add(f, "-i",
+	    capture_list(cfg->outbound, set_list(p, MI_SET_INCLUDE_CIDRS4,
+						 MI_SET_INCLUDE_CIDRS6)));
 	add(f, "-x", set_list(p, MI_SET_EXCLUDE_CIDRS4, MI_SET_EXCLUDE_CIDRS6));
 	add(f, "-q", set_list(p, MI_SET_OUTBOUND_PORTS, -1));
 	add(f, "-o", set_list(p, MI_SET_OUTBOUND_EXCLUDE_PORTS, -1));
@@ -532,15 +555,18 @@ void mi_record_flags(const struct mi_config *cfg, const struct mi_plan *p,
 	add(f, "--exclude-outbound-gids", set_list(p, MI_SET_EXCLUDE_GIDS, -1));
 	add(f, "--exclude-outbound-ports-for-uids", uidport_list(p));
 	addf(f, "--redirect-dns", "%s", cfg->dns ? "true" : "false");
-	addf(f, "--capture-all-dns", "%s", cfg->dns && cfg->capture_all_dns ? "true" : "false");
-	add(f, "nameservers", set_list(p, MI_SET_DNS_SERVERS4, MI_SET_DNS_SERVERS6));
+	addf(f, "--capture-all-dns", "%s",
+	     cfg->dns && cfg->capture_all_dns ? "true" : "false");
+	add(f, "nameservers",
+	    set_list(p, MI_SET_DNS_SERVERS4, MI_SET_DNS_SERVERS6));
 	addf(f, "--drop-invalid", "%s", cfg->drop_invalid ? "true" : "false");
 	addf(f, "--ipv6", "%s", p->ipv6 ? "on" : "off");
 	if (cfg->owner_include_all)
 		add(f, "ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE",
 		    set_list(p, MI_SET_OWNER_GROUPS, -1));
 	else
-		add(f, "ISTIO_OUTBOUND_OWNER_GROUPS", set_list(p, MI_SET_OWNER_GROUPS, -1));
+		add(f, "ISTIO_OUTBOUND_OWNER_GROUPS",
+		    set_list(p, MI_SET_OWNER_GROUPS, -1));
 	addf(f, "ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR", "%s",
 	     mi_cidr_format(&cfg->loopback4, lo, sizeof(lo)));
 }
@@ -567,7 +593,8 @@ void mi_flag_vals_print(const struct mi_flag_vals *f, FILE *out)
 		v = f->v[i].value;
 		if (!strcmp(v, "false") || !strcmp(flag, "nameservers"))
 			continue;
-		/* empty lists are left out, but for -b and -i: '' means "none" */
+		/* empty lists are left out, but for -b and -i: '' means
+			"none" */
 		if (!*v && strcmp(flag, "-b") && strcmp(flag, "-i"))
 			continue;
 		if (!strcmp(flag, "ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR") &&

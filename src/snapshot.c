@@ -53,12 +53,18 @@ void mi_snap_release(struct mi_snap *s)
 const char *mi_family_name(uint32_t family)
 {
 	switch (family) {
-	case NFPROTO_IPV4: return "ip";
-	case NFPROTO_IPV6: return "ip6";
-	case NFPROTO_INET: return "inet";
-	case NFPROTO_ARP: return "arp";
-	case NFPROTO_BRIDGE: return "bridge";
-	case NFPROTO_NETDEV: return "netdev";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_IPV6:
+		return "ip6";
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_ARP:
+		return "arp";
+	case NFPROTO_BRIDGE:
+		return "bridge";
+	case NFPROTO_NETDEV:
+		return "netdev";
 	}
 	return "unknown-family";
 }
@@ -71,7 +77,8 @@ static bool is_ours(const char *table, uint32_t family)
 struct nftnl_set *mi_snap_set(const struct mi_snap *s, const char *name)
 {
 	for (size_t i = 0; i < s->nsets; i++)
-		if (!strcmp(nftnl_set_get_str(s->sets[i], NFTNL_SET_NAME), name))
+		if (!strcmp(nftnl_set_get_str(s->sets[i], NFTNL_SET_NAME),
+			    name))
 			return s->sets[i];
 	return NULL;
 }
@@ -89,7 +96,8 @@ const struct mi_snap_table *mi_snap_table(const struct mi_snap *s,
 					  uint32_t family, const char *name)
 {
 	for (size_t i = 0; i < s->ntables; i++)
-		if (s->tables[i].family == family && !strcmp(s->tables[i].name, name))
+		if (s->tables[i].family == family &&
+		    !strcmp(s->tables[i].name, name))
 			return &s->tables[i];
 	return NULL;
 }
@@ -101,7 +109,8 @@ static struct mi_snap_table *other_table(struct mi_snap *s, uint32_t family,
 }
 
 static struct mi_snap_chain_sum *other_chain(struct mi_snap *s, uint32_t family,
-					     const char *table, const char *chain)
+					     const char *table,
+					     const char *chain)
 {
 	struct mi_snap_table *t = other_table(s, family, table);
 
@@ -145,8 +154,9 @@ out:
 
 static void sum_chain(struct mi_snap *s, const struct nftnl_chain *c)
 {
-	struct mi_snap_table *t = other_table(s, nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY),
-					      nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE));
+	struct mi_snap_table *t =
+		other_table(s, nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY),
+			    nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE));
 	struct mi_snap_chain_sum *cs;
 
 	if (!t)
@@ -166,7 +176,8 @@ static void sum_chain(struct mi_snap *s, const struct nftnl_chain *c)
 			snprintf(cs->type, sizeof(cs->type), "%s",
 				 nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE));
 		if (nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY))
-			cs->policy = (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY);
+			cs->policy =
+				(int)nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY);
 	}
 }
 
@@ -209,8 +220,10 @@ static void sum_expr(struct mi_snap_chain_sum *cs, struct nftnl_expr *e)
 		cs->nats++;
 	} else if (!strcmp(name, "queue")) {
 		cs->queues++;
-	} else if ((!strcmp(name, "meta") && nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG)) ||
-		   (!strcmp(name, "ct") && nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG))) {
+	} else if ((!strcmp(name, "meta") &&
+		    nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG)) ||
+		   (!strcmp(name, "ct") &&
+		    nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG))) {
 		cs->marks++;
 	} else if (!strcmp(name, "target")) {
 		const char *tg = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
@@ -218,8 +231,8 @@ static void sum_expr(struct mi_snap_chain_sum *cs, struct nftnl_expr *e)
 
 		if (tg && !strstr(cs->targets, tg) &&
 		    n + strlen(tg) + 2 < sizeof(cs->targets))
-			snprintf(cs->targets + n, sizeof(cs->targets) - n, "%s%s",
-				 n ? "," : "", tg);
+			snprintf(cs->targets + n, sizeof(cs->targets) - n,
+				 "%s%s", n ? "," : "", tg);
 		if (tg && (!strcmp(tg, "REDIRECT") || !strcmp(tg, "TPROXY") ||
 			   !strcmp(tg, "DNAT")))
 			cs->nats++;
@@ -341,12 +354,13 @@ static void fix_elem_types(struct nlmsghdr *nlh)
 
 	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWSETELEM)
 		return;
-	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+	mnl_attr_for_each (attr, nlh, sizeof(struct nfgenmsg)) {
 		if (mnl_attr_get_type(attr) != NFTA_SET_ELEM_LIST_ELEMENTS)
 			continue;
-		mnl_attr_for_each_nested(el, attr)
-			el->nla_type = (uint16_t)((el->nla_type & ~NLA_TYPE_MASK) |
-						  NFTA_LIST_ELEM);
+		mnl_attr_for_each_nested (el, attr)
+			el->nla_type =
+				(uint16_t)((el->nla_type & ~NLA_TYPE_MASK) |
+					   NFTA_LIST_ELEM);
 	}
 }
 
@@ -374,7 +388,9 @@ static int dump(struct mnl_socket *nl, uint16_t type, uint16_t family,
 		void (*payload)(struct nlmsghdr *, void *), void *obj,
 		struct mi_snap *s, struct mi_err *err)
 {
-	char buf[8192] = { 0 }; /* one request; libmnl 1.0.4 leaves padding unwritten */
+	char buf[8192] = {
+		0
+	}; /* one request; libmnl 1.0.4 leaves padding unwritten */
 	struct nlmsghdr *nlh;
 
 	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP, mi_nl_seq());
@@ -405,8 +421,9 @@ static int dump_elems(struct mnl_socket *nl, struct mi_snap *s,
 		if (!q)
 			abort();
 		nftnl_set_set_str(q, NFTNL_SET_TABLE, MI_TABLE_NAME);
-		nftnl_set_set_str(q, NFTNL_SET_NAME,
-				  nftnl_set_get_str(s->sets[i], NFTNL_SET_NAME));
+		nftnl_set_set_str(
+			q, NFTNL_SET_NAME,
+			nftnl_set_get_str(s->sets[i], NFTNL_SET_NAME));
 		nftnl_set_set_u32(q, NFTNL_SET_FAMILY, NFPROTO_INET);
 		ret = dump(nl, NFT_MSG_GETSETELEM, NFPROTO_INET, elems_payload,
 			   q, s, err);
@@ -434,9 +451,11 @@ static int load_once(struct mi_snap *s, struct mi_err *err)
 		goto out_free;
 	ret = dump(nl, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, NULL, s, err);
 	if (ret == 0)
-		ret = dump(nl, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NULL, NULL, s, err);
+		ret = dump(nl, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NULL, NULL, s,
+			   err);
 	if (ret == 0)
-		ret = dump(nl, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NULL, NULL, s, err);
+		ret = dump(nl, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NULL, NULL, s,
+			   err);
 	if (ret == 0 && s->have_table)
 		ret = dump(nl, NFT_MSG_GETSET, NFPROTO_INET, set_payload, set,
 			   s, err);
@@ -463,12 +482,17 @@ int mi_snap_load(struct mi_snap *s, struct mi_err *err)
 		return 0;
 	mi_snap_release(s);
 	if (ret == -EPERM)
-		return mi_err_set(err, ret, "CAP_NET_ADMIN is required to read nftables state: %s",
-				  e.msg);
+		return mi_err_set(
+			err, ret,
+			"CAP_NET_ADMIN is required to read nftables state: %s",
+			e.msg);
 	if (ret == -EINTR)
-		return mi_err_set(err, ret, "the ruleset kept changing during %d dumps; try again",
-				  DUMP_RETRIES);
-	return mi_err_set(err, ret, "cannot dump the nftables state: %s", e.msg);
+		return mi_err_set(
+			err, ret,
+			"the ruleset kept changing during %d dumps; try again",
+			DUMP_RETRIES);
+	return mi_err_set(err, ret, "cannot dump the nftables state: %s",
+			  e.msg);
 }
 
 /* ---- rule comments ------------------------------------------------------ */
@@ -493,7 +517,9 @@ void mi_snap_rule_comment(const struct nftnl_rule *r, char *buf, size_t len)
 	if (!u || nftnl_udata_parse(u, ulen, comment_cb, &c) < 0 || !c)
 		return;
 	/* the comment is NUL-terminated inside its attribute */
-	for (i = 0; i + 1 < len && c[i] && (const char *)&c[i] < (const char *)u + ulen; i++)
+	for (i = 0; i + 1 < len && c[i] &&
+		    (const char *)&c[i] < (const char *)u + ulen;
+	     i++)
 		buf[i] = c[i];
 	buf[i] = '\0';
 }

@@ -22,7 +22,7 @@ struct view {
 	struct mi_plan plan;
 	struct mi_record rec;
 	struct mi_err rec_err;
-	struct mi_config cfg;	/* from the record, when have_cfg */
+	struct mi_config cfg; /* from the record, when have_cfg */
 	bool have_cfg;
 	struct mi_flag_vals flags;
 	struct mi_capture_pic pic;
@@ -46,7 +46,8 @@ static char *flags_line(const struct mi_flag_vals *f)
 
 static bool tproxy_needed(const struct view *v)
 {
-	return v->have_cfg && v->cfg.tproxy && v->cfg.inbound != MI_CAPTURE_NONE;
+	return v->have_cfg && v->cfg.tproxy &&
+	       v->cfg.inbound != MI_CAPTURE_NONE;
 }
 
 /* ---- text ---------------------------------------------------------------- */
@@ -56,20 +57,27 @@ static void text_record(const struct view *v, FILE *f)
 	char *line;
 
 	if (!v->rec.version[0]) {
-		fprintf(f, "install record: none%s%s (installed by an older meshinit, or the set %s was removed)\n",
-			v->rec_err.msg[0] ? ": " : "", v->rec_err.msg, MI_RECORD_SET);
+		fprintf(f,
+			"install record: none%s%s (installed by an older "
+				"meshinit, or the set %s was removed)\n",
+			v->rec_err.msg[0] ? ": " : "", v->rec_err.msg,
+			MI_RECORD_SET);
 		return;
 	}
 	fprintf(f, "installed by meshinit %s\n", v->rec.version);
 	if (!v->have_cfg) {
-		fprintf(f, "install record does not parse: %s\n", v->rec_err.msg);
+		fprintf(f, "install record does not parse: %s\n",
+			v->rec_err.msg);
 		return;
 	}
 	line = flags_line(&v->flags);
 	fprintf(f, "installed with: %s\n", line);
 	free(line);
 	if (!mi_record_sets_match(&v->rec, &v->plan))
-		fprintf(f, "note: the sets were changed after the install (their digest differs from the record's); meshinit verify lists what else differs\n");
+		fprintf(f,
+			"note: the sets were changed after the install (their "
+				"digest differs from the record's); meshinit "
+				"verify lists what else differs\n");
 }
 
 static void text_routes(const struct view *v, FILE *f)
@@ -77,31 +85,42 @@ static void text_routes(const struct view *v, FILE *f)
 	static const char *const fam[2] = { "IPv4", "IPv6" };
 
 	if (!v->have_routes) {
-		fprintf(f, "TPROXY routing: cannot read it: %s\n", v->routes_error);
+		fprintf(f, "TPROXY routing: cannot read it: %s\n",
+			v->routes_error);
 		return;
 	}
 	if (!tproxy_needed(v)) {
 		fprintf(f, "TPROXY routing: not needed (%s)\n",
-			v->have_cfg ? "-m REDIRECT, or no inbound capture" : "no install record");
+			v->have_cfg ? "-m REDIRECT, or no inbound capture"
+				    : "no install record");
 	} else {
 		for (int fi = 0; fi < 2; fi++) {
 			if (fi && !v->plan.ipv6)
 				continue;
-			fprintf(f, "TPROXY routing (%s): ip rule fwmark %u lookup %u: %s; route local default dev lo table %u: %s\n",
+			fprintf(f,
+				"TPROXY routing (%s): ip rule fwmark %u "
+					"lookup %u: %s; route local default "
+					"dev lo table %u: %s\n",
 				fam[fi], v->cfg.tproxy_mark, v->cfg.route_table,
 				v->routes.rule[fi] ? "present" : "MISSING",
-				v->cfg.route_table, v->routes.route[fi] ? "present" : "MISSING");
+				v->cfg.route_table,
+				v->routes.route[fi] ? "present" : "MISSING");
 		}
 	}
 	if (v->plan.ipv6 || v->routes.addr6)
-		fprintf(f, "::6/128 on lo (IPv6 inbound passthrough source): %s%s\n",
+		fprintf(f,
+			"::6/128 on lo (IPv6 inbound passthrough source): "
+				"%s%s\n",
 			v->routes.addr6 ? "present" : "MISSING",
-			v->routes.addr6 && !v->routes.addr6_mine ? " (not added by meshinit)" : "");
+			v->routes.addr6 && !v->routes.addr6_mine
+				? " (not added by meshinit)"
+				: "");
 }
 
 static void text_others(const struct view *v, FILE *f)
 {
-	fprintf(f, "other capture state in this namespace:%s\n", v->pic.n ? "" : " none");
+	fprintf(f, "other capture state in this namespace:%s\n",
+		v->pic.n ? "" : " none");
 	for (size_t i = 0; i < v->pic.n; i++)
 		fprintf(f, "  %s: %s\n", v->pic.v[i].what, v->pic.v[i].effect);
 }
@@ -113,8 +132,11 @@ static void show_text(const struct view *v, FILE *f)
 	text_record(v, f);
 	mi_print_listing(&v->plan, ELEMS_SHOWN, f);
 	if (nraw)
-		fprintf(f, "%zu rule%s of table inet %s %s not read back (added by hand?): shown as libnftnl lists them\n",
-			nraw, nraw == 1 ? "" : "s", MI_TABLE_NAME, nraw == 1 ? "was" : "were");
+		fprintf(f,
+			"%zu rule%s of table inet %s %s not read back (added "
+				"by hand?): shown as libnftnl lists them\n",
+			nraw, nraw == 1 ? "" : "s", MI_TABLE_NAME,
+			nraw == 1 ? "was" : "were");
 	text_routes(v, f);
 	text_others(v, f);
 }
@@ -149,7 +171,9 @@ static void json_rules(const struct mi_rules *rs, FILE *f)
 		mi_json_string(f, text);
 		fputs(",\"comment\":", f);
 		mi_json_string(f, r->why ? r->why : "");
-		fprintf(f, ",\"read_back\":%s,\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+		fprintf(f,
+			",\"read_back\":%s,\"packets\":%" PRIu64
+			",\"bytes\":%" PRIu64 "}",
 			r->raw ? "false" : "true", r->packets, r->bytes);
 		free(text);
 	}
@@ -170,8 +194,12 @@ static void json_chains(const struct view *v, FILE *f)
 		first = false;
 		mi_json_string(f, ci->name);
 		if (ci->type)
-			fprintf(f, ",\"type\":\"%s\",\"hook\":\"%s\",\"priority\":%d", ci->type,
-				ci->hook == MI_HOOK_PREROUTING ? "prerouting" : "output",
+			fprintf(f,
+				",\"type\":\"%s\",\"hook\":\"%s\","
+				"\"priority\":%d",
+				ci->type,
+				ci->hook == MI_HOOK_PREROUTING ? "prerouting"
+							       : "output",
 				ci->prio);
 		fputc(',', f);
 		json_rules(&v->plan.chains[c], f);
@@ -202,7 +230,9 @@ static void json_sets(const struct view *v, FILE *f)
 
 		if (!mi_plan_has_set(&v->plan, s))
 			continue;
-		fprintf(f, "%s{\"name\":\"%s\",\"type\":\"%s\",\"flags\":[%s],\"holds\":",
+		fprintf(f,
+			"%s{\"name\":\"%s\",\"type\":\"%s\","
+			"\"flags\":[%s],\"holds\":",
 			first ? "" : ",", si->name, mi_set_type_name(si->type),
 			si->interval ? "\"interval\"" : "");
 		first = false;
@@ -248,18 +278,24 @@ static void json_others(const struct view *v, FILE *f)
 
 static void json_routes(const struct view *v, FILE *f)
 {
-	fprintf(f, "\"routing\":{\"tproxy_needed\":%s", tproxy_needed(v) ? "true" : "false");
+	fprintf(f, "\"routing\":{\"tproxy_needed\":%s",
+		tproxy_needed(v) ? "true" : "false");
 	if (v->have_routes)
-		fprintf(f, ",\"rule_ipv4\":%s,\"route_ipv4\":%s,\"rule_ipv6\":%s,\"route_ipv6\":%s,\"lo_has_6\":%s",
-			v->routes.rule[0] ? "true" : "false", v->routes.route[0] ? "true" : "false",
-			v->routes.rule[1] ? "true" : "false", v->routes.route[1] ? "true" : "false",
+		fprintf(f,
+			",\"rule_ipv4\":%s,\"route_ipv4\":%s,"
+			"\"rule_ipv6\":%s,\"route_ipv6\":%s,\"lo_has_6\":%s",
+			v->routes.rule[0] ? "true" : "false",
+			v->routes.route[0] ? "true" : "false",
+			v->routes.rule[1] ? "true" : "false",
+			v->routes.route[1] ? "true" : "false",
 			v->routes.addr6 ? "true" : "false");
 	fputc('}', f);
 }
 
 static void show_json(const struct view *v, FILE *f)
 {
-	fprintf(f, "{\"table\":{\"family\":\"inet\",\"name\":\"%s\"},", MI_TABLE_NAME);
+	fprintf(f, "{\"table\":{\"family\":\"inet\",\"name\":\"%s\"},",
+		MI_TABLE_NAME);
 	if (v->rec.version[0]) {
 		char *line = v->have_cfg ? flags_line(&v->flags) : NULL;
 
@@ -270,7 +306,8 @@ static void show_json(const struct view *v, FILE *f)
 		fputs(",\"installed_with\":", f);
 		mi_json_string(f, line ? line : "");
 		fprintf(f, ",\"sets_as_installed\":%s,",
-			mi_record_sets_match(&v->rec, &v->plan) ? "true" : "false");
+			mi_record_sets_match(&v->rec, &v->plan) ? "true"
+								: "false");
 		free(line);
 	} else {
 		fputs("\"installed_by\":null,", f);
@@ -292,7 +329,7 @@ static void json_not_installed(const struct view *v, FILE *f)
 	fputs("}\n", f);
 }
 
-/* ---- the command ---------------------------------------------------------- */
+/* ---- the command ------------------------------------------------------ */
 
 int mi_status_show(bool json, FILE *out, struct mi_err *err)
 {
@@ -310,22 +347,28 @@ int mi_status_show(bool json, FILE *out, struct mi_err *err)
 		else if (v->pic.n)
 			text_others(v, out);
 		fflush(out);
-		ret = mi_err_setx(err, MI_EXIT_NOT_INSTALLED, -ENOENT,
-				  "meshinit is not installed in this network namespace%s",
-				  v->pic.n ? " (but other capture state is: listed on stdout)" : "");
+		ret = mi_err_setx(
+			err, MI_EXIT_NOT_INSTALLED, -ENOENT,
+			"meshinit is not installed in this network namespace%s",
+			v->pic.n
+				? " (but other capture state is: listed on "
+					"stdout)"
+				: "");
 		goto out_snap;
 	}
 	mi_readback_snap(&v->snap, &v->plan, &v->rec, &v->rec_err);
 	if (v->rec.version[0]) {
-		v->have_cfg = mi_record_config(&v->rec, &v->plan, &v->cfg, &v->rec_err) == 0;
+		v->have_cfg = mi_record_config(&v->rec, &v->plan, &v->cfg,
+					       &v->rec_err) == 0;
 		if (v->have_cfg)
 			mi_record_flags(&v->cfg, &v->plan, &v->flags);
 		else
 			mi_config_release(&v->cfg);
 	}
-	v->have_routes = mi_routes_state(v->have_cfg ? v->cfg.tproxy_mark : 1337,
-					 v->have_cfg ? v->cfg.route_table : 133,
-					 &v->routes, &re) == 0;
+	v->have_routes =
+		mi_routes_state(v->have_cfg ? v->cfg.tproxy_mark : 1337,
+				v->have_cfg ? v->cfg.route_table : 133,
+				&v->routes, &re) == 0;
 	snprintf(v->routes_error, sizeof(v->routes_error), "%s", re.msg);
 	if (json)
 		show_json(v, out);

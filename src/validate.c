@@ -60,14 +60,17 @@ void mi_validate_collect(struct mi_val_facts *f)
 	}
 	f->read = true;
 	f->have_table = s.have_table;
-	for (i = 0; i < s.ntables; i++)
-		if (strstr(s.tables[i].name, "istio"))
-			n += (size_t)snprintf(f->istio_tables + n,
-					      n < sizeof(f->istio_tables) ?
-						      sizeof(f->istio_tables) - n : 0,
+	for (i = 0; i < s.ntables; i++) {
+		const struct mi_snap_table *t = &s.tables[i];
+		size_t cap = sizeof(f->istio_tables);
+		size_t room = n < cap ? cap - n : 0;
+
+		if (strstr(t->name, "istio"))
+			n += (size_t)snprintf(f->istio_tables + n, room,
 					      "%s%s %s", n ? ", " : "",
-					      mi_family_name(s.tables[i].family),
-					      s.tables[i].name);
+					      mi_family_name(t->family),
+					      t->name);
+	}
 	mi_readback_snap(&s, &plan, &rec, NULL);
 	if (mi_plan_has_set(&plan, MI_SET_PROXY_UIDS)) {
 		const struct mi_elems *es = &plan.sets[MI_SET_PROXY_UIDS];
@@ -77,11 +80,13 @@ void mi_validate_collect(struct mi_val_facts *f)
 		for (i = 0; i < es->n; i++) {
 			char buf[32];
 
-			if (es->v[i].r.lo == es->v[i].r.hi)
-				snprintf(buf, sizeof(buf), "%u", es->v[i].r.lo);
+			const struct mi_range *r = &es->v[i].r;
+
+			if (r->lo == r->hi)
+				snprintf(buf, sizeof(buf), "%u", r->lo);
 			else
-				snprintf(buf, sizeof(buf), "%u-%u", es->v[i].r.lo,
-					 es->v[i].r.hi);
+				snprintf(buf, sizeof(buf), "%u-%u", r->lo,
+					 r->hi);
 			f->uids[f->nuids++] = mi_xstrdup(buf);
 		}
 	}

@@ -86,17 +86,20 @@ static void cmp_rule_lists(const char *chain, const struct mi_rules *wr,
 #define T(a, b) t[(a) * (nh + 1) + (b)]
 	for (i = nw; i-- > 0;)
 		for (j = nh; j-- > 0;)
-			T(i, j) = !strcmp(w[i], h[j]) ? T(i + 1, j + 1) + 1 :
-				  MAX_OF(T(i + 1, j), T(i, j + 1));
+			T(i, j) = !strcmp(w[i], h[j])
+					  ? T(i + 1, j + 1) + 1
+					  : MAX_OF(T(i + 1, j), T(i, j + 1));
 	i = j = 0;
 	while (i < nw || j < nh) {
 		if (i < nw && j < nh && !strcmp(w[i], h[j])) {
 			i++, j++;
 		} else if (j == nh || (i < nw && T(i + 1, j) >= T(i, j + 1))) {
-			drift(d, "missing rule %zu in chain %s: %s", i + 1, chain, w[i]);
+			drift(d, "missing rule %zu in chain %s: %s", i + 1,
+			      chain, w[i]);
 			i++;
 		} else {
-			drift(d, "extra rule %zu in chain %s: %s", j + 1, chain, h[j]);
+			drift(d, "extra rule %zu in chain %s: %s", j + 1, chain,
+			      h[j]);
 			j++;
 		}
 	}
@@ -111,17 +114,22 @@ static void cmp_chains(const struct mi_plan *want, const struct mi_plan *have,
 {
 	for (int c = 0; c < MI_C__COUNT; c++) {
 		const char *name = mi_chain_info(c)->name;
-		bool w = mi_plan_has_chain(want, c), h = mi_plan_has_chain(have, c);
+		bool w = mi_plan_has_chain(want, c),
+		     h = mi_plan_has_chain(have, c);
 
 		if (w && !h)
-			drift(d, "missing chain %s (%zu rules)", name, want->chains[c].n);
+			drift(d, "missing chain %s (%zu rules)", name,
+			      want->chains[c].n);
 		else if (h && !w)
-			drift(d, "extra chain %s (%zu rules)", name, have->chains[c].n);
+			drift(d, "extra chain %s (%zu rules)", name,
+			      have->chains[c].n);
 		else if (w)
-			cmp_rule_lists(name, &want->chains[c], &have->chains[c], d);
+			cmp_rule_lists(name, &want->chains[c], &have->chains[c],
+				       d);
 	}
 	for (size_t i = 0; i < have->nxchains; i++)
-		drift(d, "extra chain %s%s%s (not one of meshinit's, %zu rules)",
+		drift(d,
+		      "extra chain %s%s%s (not one of meshinit's, %zu rules)",
 		      have->xchains[i].name, have->xchains[i].base ? ": " : "",
 		      have->xchains[i].base ? have->xchains[i].base : "",
 		      have->xchains[i].rules.n);
@@ -166,11 +174,13 @@ static void cmp_sets(const struct mi_plan *want, const struct mi_plan *have,
 		size_t nw, nh, i = 0, j = 0;
 
 		if (w && !h) {
-			drift(d, "missing set %s (%zu elements)", name, want->sets[s].n);
+			drift(d, "missing set %s (%zu elements)", name,
+			      want->sets[s].n);
 			continue;
 		}
 		if (h && !w) {
-			drift(d, "extra set %s (%zu elements)", name, have->sets[s].n);
+			drift(d, "extra set %s (%zu elements)", name,
+			      have->sets[s].n);
 			continue;
 		}
 		if (!w)
@@ -178,12 +188,16 @@ static void cmp_sets(const struct mi_plan *want, const struct mi_plan *have,
 		we = elem_strs(want, s, &nw);
 		he = elem_strs(have, s, &nh);
 		while (i < nw || j < nh) {
-			int c = i == nw ? 1 : j == nh ? -1 : strcmp(we[i], he[j]);
+			int c = i == nw	  ? 1
+				: j == nh ? -1
+					  : strcmp(we[i], he[j]);
 
 			if (c < 0)
-				drift(d, "missing element %s in set %s", we[i++], name);
+				drift(d, "missing element %s in set %s",
+				      we[i++], name);
 			else if (c > 0)
-				drift(d, "extra element %s in set %s", he[j++], name);
+				drift(d, "extra element %s in set %s", he[j++],
+				      name);
 			else
 				i++, j++;
 		}
@@ -235,7 +249,9 @@ static void cmp_flags(const struct mi_config *wc, const struct mi_plan *wp,
 	for (size_t i = 0; i < w.n && i < h.n; i++) {
 		if (!strcmp(w.v[i].value, h.v[i].value))
 			continue;
-		drift(d, "flag %s: installed with '%.200s', the flags give '%.200s'",
+		drift(d,
+		      "flag %s: installed with '%.200s', the flags give "
+		      "'%.200s'",
 		      w.v[i].flag, h.v[i].value, w.v[i].value);
 	}
 	mi_flag_vals_release(&w);
@@ -258,14 +274,25 @@ static int cmp_routes(const struct mi_config *cfg, struct diff *d,
 		if (fi == 1 && !cfg->ipv6)
 			continue;
 		if (!st.rule[fi])
-			drift(d, "missing TPROXY policy rule (%s): ip%s rule add fwmark %u lookup %u; without it TPROXY'd packets are not delivered to the proxy",
-			      fam[fi], fi ? " -6" : "", cfg->tproxy_mark, cfg->route_table);
+			drift(d,
+			      "missing TPROXY policy rule (%s): ip%s rule add "
+			      "fwmark %u lookup %u; without it "
+			      "TPROXY'd packets are not delivered to "
+			      "the proxy",
+			      fam[fi], fi ? " -6" : "", cfg->tproxy_mark,
+			      cfg->route_table);
 		if (!st.route[fi])
-			drift(d, "missing TPROXY route (%s): ip%s route add local default dev lo table %u; without it TPROXY'd packets are not delivered to the proxy",
+			drift(d,
+			      "missing TPROXY route (%s): ip%s route add "
+			      "local default dev lo table %u; without "
+			      "it TPROXY'd packets are not delivered "
+			      "to the proxy",
 			      fam[fi], fi ? " -6" : "", cfg->route_table);
 	}
 	if (cfg->ipv6 && !st.addr6)
-		drift(d, "missing address ::6/128 on lo: the proxy's inbound passthrough source (IPv6) cannot be used");
+		drift(d,
+		      "missing address ::6/128 on lo: the proxy's inbound "
+		      "passthrough source (IPv6) cannot be used");
 	return 0;
 }
 
@@ -276,12 +303,12 @@ static void cmp_others(const struct mi_snap *s, struct diff *d)
 	mi_capture_collect(s, &pic);
 	for (size_t i = 0; i < pic.n; i++)
 		if (mi_capture_affects(&pic.v[i]))
-			drift(d, "also in this namespace: %s: %s", pic.v[i].what,
-			      pic.v[i].effect);
+			drift(d, "also in this namespace: %s: %s",
+			      pic.v[i].what, pic.v[i].effect);
 	mi_capture_release(&pic);
 }
 
-/* ---- the command ---------------------------------------------------------- */
+/* ---- the command ------------------------------------------------------ */
 
 int mi_verify_run(const struct mi_config *cfg, bool from_flags, FILE *out,
 		  struct mi_err *err)
@@ -301,8 +328,9 @@ int mi_verify_run(const struct mi_config *cfg, bool from_flags, FILE *out,
 	if (!s.have_table) {
 		cmp_others(&s, &(struct diff){ .report = out });
 		mi_snap_release(&s);
-		return mi_err_setx(err, MI_EXIT_NOT_INSTALLED, -ENOENT,
-				   "meshinit is not installed in this network namespace");
+		return mi_err_setx(
+			err, MI_EXIT_NOT_INSTALLED, -ENOENT,
+			"meshinit is not installed in this network namespace");
 	}
 	mi_readback_snap(&s, &have, &rec, &rec_err);
 	if (rec.version[0]) {
@@ -312,9 +340,15 @@ int mi_verify_run(const struct mi_config *cfg, bool from_flags, FILE *out,
 			mi_config_release(&rcfg);
 	}
 	if (!from_flags && !have_rcfg) {
-		ret = mi_err_set(err, -ENODATA, "table inet %s has no readable install record (%s): give the install flags to compare with",
-				 MI_TABLE_NAME, rec_err.msg[0] ? rec_err.msg :
-				 "installed by an older meshinit, or changed by hand");
+		ret = mi_err_set(
+			err, -ENODATA,
+			"table inet %s has no readable install record (%s): "
+				"give the install flags to compare with",
+			MI_TABLE_NAME,
+			rec_err.msg[0]
+				? rec_err.msg
+				: "installed by an older meshinit, or changed "
+					"by hand");
 		goto out;
 	}
 	if (!from_flags)
@@ -323,30 +357,44 @@ int mi_verify_run(const struct mi_config *cfg, bool from_flags, FILE *out,
 	if (from_flags && have_rcfg)
 		cmp_flags(cfg, &want, &rcfg, &have, &d);
 	else if (from_flags)
-		fprintf(out, "note: table inet %s has no install record; comparing the rules only\n",
+		fprintf(out,
+			"note: table inet %s has no install record; comparing "
+				"the rules only\n",
 			MI_TABLE_NAME);
 	if (have_rcfg && !mi_record_sets_match(&rec, &have))
-		drift(&d, "set contents changed since the install: the digest of the sets differs from the install record's (an element was added or removed by hand)");
+		drift(&d,
+		      "set contents changed since the install: the digest of "
+		      "the sets differs from the install record's (an "
+		      "element was added or removed by hand)");
 	cmp_plans(&want, &have, &d);
 	ret = cmp_routes(wcfg, &d, err);
 	if (ret < 0)
 		goto out;
 	cmp_others(&s, &d);
 	if (d.n) {
-		ret = mi_err_setx(err, MI_EXIT_DRIFT, -EEXIST,
-				  "%zu difference%s: table inet %s differs from %s (drift)",
-				  d.n, d.n == 1 ? "" : "s", MI_TABLE_NAME,
-				  from_flags ? "what the flags give" : "how it was installed");
+		ret = mi_err_setx(
+			err, MI_EXIT_DRIFT, -EEXIST,
+			"%zu difference%s: table inet %s differs from %s "
+				"(drift)",
+			d.n, d.n == 1 ? "" : "s", MI_TABLE_NAME,
+			from_flags ? "what the flags give"
+				   : "how it was installed");
 		goto out;
 	}
 	if (from_flags)
-		fprintf(out, "in sync: table inet %s, its TPROXY routing and the namespace match the flags\n",
+		fprintf(out,
+			"in sync: table inet %s, its TPROXY routing and the "
+				"namespace match the flags\n",
 			MI_TABLE_NAME);
 	else
-		fprintf(out, "in sync: table inet %s, its TPROXY routing and the namespace match how meshinit %s installed them (install record)\n",
+		fprintf(out,
+			"in sync: table inet %s, its TPROXY routing and the "
+				"namespace match how meshinit %s installed "
+				"them (install record)\n",
 			MI_TABLE_NAME, rec.version);
 	if (rec.version[0] && strcmp(rec.version, MI_VERSION))
-		fprintf(out, "note: installed by meshinit %s, this is meshinit %s\n",
+		fprintf(out,
+			"note: installed by meshinit %s, this is meshinit %s\n",
 			rec.version, MI_VERSION);
 out:
 	if (have_rcfg)

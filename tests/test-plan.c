@@ -212,12 +212,14 @@ static void test_plan__istio_default_injection(void)
 	check_chain(&p, MI_C_REDIRECT, A("meta l4proto tcp counter redirect to :15001"));
 	check_chain(&p, MI_C_IN_REDIRECT, A("meta l4proto tcp counter redirect to :15006"));
 	check_chain(&p, MI_C_OUTPUT,
-		    A("oifname \"lo\" ip saddr 127.0.0.6/32 counter return",
-		      "oifname \"lo\" meta l4proto tcp ip daddr != 127.0.0.1/32 tcp dport != 15008 meta skuid 1337 counter jump istio-in-redirect",
+		    A("oifname \"lo\" ip saddr 127.0.0.6 counter return",
+		      "oifname \"lo\" ip daddr != 127.0.0.1 tcp dport != "
+		      "15008 meta skuid 1337 counter jump "
+		      "istio-in-redirect",
 		      "oifname \"lo\" meta skuid != 1337 counter return",
 		      "meta skuid @proxy-uids counter return",
 		      "meta skgid @proxy-gids counter return",
-		      "ip daddr 127.0.0.1/32 counter return",
+		      "ip daddr 127.0.0.1 counter return",
 		      "counter jump istio-redirect"));
 	/* 15020,15021 merge into one interval element */
 	CHECK_EQ_INT(p.sets[MI_SET_INBOUND_EXCLUDE_PORTS].n, 2);
@@ -238,15 +240,17 @@ static void test_plan__istio_default_injection(void)
 	if (!build(A(ISTIO_DEFAULT), true, NULL, &p))
 		return;
 	check_chain(&p, MI_C_OUTPUT,
-		    A("oifname \"lo\" ip saddr 127.0.0.6/32 counter return",
-		      "oifname \"lo\" ip6 saddr ::6/128 counter return",
-		      "ip daddr != 127.0.0.1/32 tcp dport != 15008 meta skuid 1337 counter jump istio-in-redirect",
-		      "ip6 daddr != ::1/128 tcp dport != 15008 meta skuid 1337 counter jump istio-in-redirect",
+		    A("oifname \"lo\" ip saddr 127.0.0.6 counter return",
+		      "oifname \"lo\" ip6 saddr ::6 counter return",
+		      "ip daddr != 127.0.0.1 tcp dport != 15008 meta skuid "
+		      "1337 counter jump istio-in-redirect",
+		      "ip6 daddr != ::1 tcp dport != 15008 meta skuid 1337 "
+		      "counter jump istio-in-redirect",
 		      "oifname \"lo\" meta skuid != 1337 counter return",
 		      "meta skuid @proxy-uids counter return",
 		      "meta skgid @proxy-gids counter return",
-		      "ip daddr 127.0.0.1/32 counter return",
-		      "ip6 daddr ::1/128 counter return",
+		      "ip daddr 127.0.0.1 counter return",
+		      "ip6 daddr ::1 counter return",
 		      "counter jump istio-redirect"));
 	mi_plan_release(&p);
 }
@@ -259,16 +263,21 @@ static void test_plan__first_uid_semantics(void)
 		   "nameserver 127.0.0.53\n", &p))
 		return;
 	check_chain(&p, MI_C_OUTPUT,
-		    A("oifname \"lo\" ip saddr 127.0.0.6/32 counter return",
+		    A("oifname \"lo\" ip saddr 127.0.0.6 counter return",
 		      /* only the first uid has the self and localhost rules */
-		      "oifname \"lo\" meta l4proto tcp ip daddr != 127.0.0.1/32 tcp dport != 15008 tcp dport != 53 meta skuid 3 counter jump istio-in-redirect",
-		      "oifname \"lo\" tcp dport != 53 meta skuid != 3 counter return",
+		      "oifname \"lo\" ip daddr != 127.0.0.1 tcp dport != "
+		      "15008 tcp dport != 53 meta skuid 3 counter "
+		      "jump istio-in-redirect",
+		      "oifname \"lo\" tcp dport != 53 meta skuid != 3 counter "
+		      "return",
 		      "meta skuid @proxy-uids counter return",
 		      /* with DNS the gid self rule is live for lo TCP/53 */
-		      "oifname \"lo\" meta l4proto tcp ip daddr != 127.0.0.1/32 tcp dport != 15008 meta skgid @proxy-gids counter jump istio-in-redirect",
+		      "oifname \"lo\" ip daddr != 127.0.0.1 tcp dport != "
+		      "15008 meta skgid @proxy-gids counter jump "
+		      "istio-in-redirect",
 		      "meta skgid @proxy-gids counter return",
 		      "counter jump istio-output-dns",
-		      "ip daddr 127.0.0.1/32 counter return"));
+		      "ip daddr 127.0.0.1 counter return"));
 	CHECK_EQ_INT(count_rules_with(&p, "skuid 4"), 0);
 	CHECK_EQ_INT(count_rules_with(&p, "skuid != 4"), 0);
 	/* adjacent uids stay two elements of a hash set */
@@ -303,13 +312,13 @@ static void test_plan__loopback_include(void)
 	CHECK_EQ_INT(count_rules_with(&p, "skuid !="), 0);
 	CHECK_EQ_INT(count_rules_with(&p, "skgid !="), 0);
 	check_chain(&p, MI_C_OUTPUT,
-		    A("oifname \"lo\" ip saddr 127.0.0.6/32 counter return",
+		    A("oifname \"lo\" ip saddr 127.0.0.6 counter return",
 		      "tcp dport != 15008 tcp dport != 53 meta skuid @proxy-uids counter jump istio-in-redirect",
 		      "meta skuid @proxy-uids counter return",
 		      "tcp dport != 15008 meta skgid @proxy-gids counter jump istio-in-redirect",
 		      "meta skgid @proxy-gids counter return",
 		      "counter jump istio-output-dns",
-		      "ip daddr 127.0.0.1/32 counter return",
+		      "ip daddr 127.0.0.1 counter return",
 		      "ip daddr @include-cidrs4 counter jump istio-redirect"));
 	CHECK(mi_plan_has_set(&p, MI_SET_INCLUDE_CIDRS4));
 	CHECK(!mi_plan_has_set(&p, MI_SET_INCLUDE_CIDRS6));
@@ -333,21 +342,29 @@ static void test_plan__tproxy_mangle_chains(void)
 		      "meta l4proto tcp meta mark 1337 counter ct mark set meta mark"));
 	check_chain(&p, MI_C_MANGLE_INBOUND,
 		    A("meta l4proto tcp meta mark 1337 counter return",
-		      "iifname \"lo\" meta l4proto tcp ip saddr 127.0.0.6/32 counter return",
-		      "iifname \"lo\" meta l4proto tcp ip6 saddr ::6/128 counter return",
+		      "iifname \"lo\" meta l4proto tcp ip saddr 127.0.0.6 "
+		      "counter return",
+		      "iifname \"lo\" meta l4proto tcp ip6 saddr ::6 counter "
+		      "return",
 		      "iifname \"lo\" meta l4proto tcp meta mark != 1338 counter return",
 		      "ct state established,related tcp dport @inbound-ports counter jump istio-divert",
 		      "tcp dport @inbound-ports counter jump istio-tproxy"));
 	check_chain(&p, MI_C_DIVERT, A("counter meta mark set 1337 accept"));
 	check_chain(&p, MI_C_TPROXY,
-		    A("meta l4proto tcp ip daddr != 127.0.0.1/32 counter tproxy ip to :15006 meta mark set 1337 accept",
-		      "meta l4proto tcp ip6 daddr != ::1/128 counter tproxy ip6 to :15006 meta mark set 1337 accept"));
+		    A("meta l4proto tcp ip daddr != 127.0.0.1 counter tproxy "
+		    "ip to :15006 meta mark set 1337 accept",
+		      "meta l4proto tcp ip6 daddr != ::1 counter tproxy ip6 "
+		      "to :15006 meta mark set 1337 accept"));
 	check_chain(&p, MI_C_MANGLE_OUTPUT,
 		    A("oifname \"lo\" meta l4proto tcp meta mark 1337 counter return",
-		      "ip daddr != 127.0.0.1/32 meta skuid @proxy-uids counter meta mark set 1338",
-		      "ip6 daddr != ::1/128 meta skuid @proxy-uids counter meta mark set 1338",
-		      "ip daddr != 127.0.0.1/32 meta skgid @proxy-gids counter meta mark set 1338",
-		      "ip6 daddr != ::1/128 meta skgid @proxy-gids counter meta mark set 1338",
+		      "ip daddr != 127.0.0.1 meta skuid @proxy-uids counter "
+		      "meta mark set 1338",
+		      "ip6 daddr != ::1 meta skuid @proxy-uids counter meta "
+		      "mark set 1338",
+		      "ip daddr != 127.0.0.1 meta skgid @proxy-gids counter "
+		      "meta mark set 1338",
+		      "ip6 daddr != ::1 meta skgid @proxy-gids counter meta "
+		      "mark set 1338",
 		      "meta l4proto tcp ct mark 1337 counter meta mark set ct mark"));
 	/* TPROXY never uses the nat inbound chain */
 	CHECK(!mi_plan_has_chain(&p, MI_C_INBOUND));
@@ -359,7 +376,7 @@ static void test_plan__tproxy_mangle_chains(void)
 		return;
 	check_chain(&p, MI_C_MANGLE_INBOUND,
 		    A("meta mark 7 counter return",
-		      "ip saddr 127.0.0.6/32 counter return",
+		      "ip saddr 127.0.0.6 counter return",
 		      "meta mark != 1338 counter return",
 		      "tcp dport @inbound-exclude-ports counter return",
 		      "meta l4proto tcp ct state established,related counter jump istio-divert",
@@ -541,12 +558,12 @@ static void test_plan__outbound_order_and_exclusions(void)
 		      "meta skuid . udp dport @exclude-uid-udp-ports counter return",
 		      "tcp dport @outbound-exclude-ports counter return",
 		      "udp dport @outbound-exclude-ports counter return",
-		      "oifname \"lo\" ip saddr 127.0.0.6/32 counter return",
+		      "oifname \"lo\" ip saddr 127.0.0.6 counter return",
 		      "meta skuid 1337 counter jump istio-in-redirect",
 		      "oifname \"lo\" meta skuid != 1337 counter return",
 		      "meta skuid @proxy-uids counter return",
 		      "meta skgid @proxy-gids counter return",
-		      "ip daddr 127.0.0.1/32 counter return",
+		      "ip daddr 127.0.0.1 counter return",
 		      "ip daddr @exclude-cidrs4 counter return",
 		      "tcp dport @outbound-ports counter jump istio-redirect",
 		      "ip daddr @include-cidrs4 counter jump istio-redirect"));

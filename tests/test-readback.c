@@ -184,7 +184,9 @@ static void round_trip(const char *name, const char *ipv6, const char *servers,
 		free(got);
 		got = script(&rebuilt);
 		if (!CHECK_EQ_STR(got, want))
-			NOTE("%s: the plan rebuilt from the install record differs", name);
+			NOTE("%s: the plan rebuilt from the install record "
+				"differs",
+			     name);
 		wf = flags(&cli.cfg, &plan);
 		gf = flags(&rcfg, &back);
 		if (!CHECK_EQ_STR(gf, wf))
@@ -240,20 +242,29 @@ static void test_readback__more_configs(void)
 {
 	static const char *const cases[][5] = {
 		{ "tproxy-v6-dns-all", "on", "-", "-",
-		  "-m TPROXY -b * -d 15020,15021 -i * -x ::/0 --redirect-dns --capture-all-dns -u 1337 -g 1337,1338" },
-		{ "owner-include", "off", "-", "ISTIO_OUTBOUND_OWNER_GROUPS=10,20",
+		  "-m TPROXY -b * -d 15020,15021 -i * -x ::/0 --redirect-dns "
+		  "--capture-all-dns -u 1337 -g 1337,1338" },
+		{ "owner-include", "off", "-",
+		  "ISTIO_OUTBOUND_OWNER_GROUPS=10,20",
 		  "-u 1337 -i 10.0.0.0/9,10.128.0.0/9,192.0.2.1/32 -b 80" },
-		{ "owner-include-empty", "off", "-", "ISTIO_OUTBOUND_OWNER_GROUPS=",
-		  "-u 1337 -i *" },
+		{ "owner-include-empty", "off", "-",
+		  "ISTIO_OUTBOUND_OWNER_GROUPS=", "-u 1337 -i *" },
 		{ "ranges-not-prefixes", "on", "-", "-",
-		  "-u 7 -i * -x 10.0.0.0/8,11.0.0.0/16,2001:db8::/33,2001:db8:8000::/34 -q 1-100,102 -o 65535" },
+		  "-u 7 -i * -x "
+		  "10.0.0.0/8,11.0.0.0/16,2001:db8::/33,2001:db8:8000::/34 "
+		  "-q 1-100,102 -o 65535" },
 		{ "ifaces-unsorted", "off", "-", "-",
-		  "-u 1337 -c veth9,eth0,lo2 -k zz,aa -i 10.1.0.0/16 -b * --drop-invalid" },
+		  "-u 1337 -c veth9,eth0,lo2 -k zz,aa -i 10.1.0.0/16 -b * "
+		  "--drop-invalid" },
 		{ "uid-ports", "on", "-", "-",
-		  "-u 1337 -i * --exclude-outbound-ports-for-uids udp:53:0-100;tcp:1-1024:5 --exclude-outbound-uids 0-4294967294 --exclude-outbound-gids 3" },
+		  "-u 1337 -i * --exclude-outbound-ports-for-uids "
+		  "udp:53:0-100;tcp:1-1024:5 --exclude-outbound-uids "
+		  "0-4294967294 --exclude-outbound-gids 3" },
 		{ "other-ports", "off", "10.0.0.1 10.0.0.2 10.0.0.4", "-",
-		  "-p 16001 -z 16006 -e 16008 -u 1 -g 2 -m REDIRECT -b 1:65535 -i 0.0.0.0/0 --redirect-dns" },
-		{ "loopback-cidr", "off", "-", "ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR=127.0.0.0/8",
+		  "-p 16001 -z 16006 -e 16008 -u 1 -g 2 -m REDIRECT -b "
+		  "1:65535 -i 0.0.0.0/0 --redirect-dns" },
+		{ "loopback-cidr", "off", "-",
+		  "ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR=127.0.0.0/8",
 		  "-u 1337 -i 127.0.0.0/8 -t 7 -r 77 -m TPROXY -b 8080" },
 	};
 
@@ -286,13 +297,15 @@ static void test_readback__foreign_rule_is_raw(void)
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "istio-output");
 	nftnl_rule_add_expr(r, e);
 	memset(buf, 0, sizeof(buf));
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET, NLM_F_APPEND, 1);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET,
+				    NLM_F_APPEND, 1);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	mi_snap_add_msg(&s, nlh);
 	/* and a chain of its own, jumped to from nowhere */
 	mi_readback_snap(&s, &back, &rec, NULL);
 	CHECK_EQ_INT(mi_readback_nraw(&back), 1);
-	CHECK_EQ_INT(back.chains[MI_C_OUTPUT].n, plan.chains[MI_C_OUTPUT].n + 1);
+	CHECK_EQ_INT(back.chains[MI_C_OUTPUT].n,
+		     plan.chains[MI_C_OUTPUT].n + 1);
 	f = open_memstream(&text, &len);
 	mi_print_listing(&back, 10, f);
 	fclose(f);
@@ -318,17 +331,21 @@ static void test_readback__record_parse(void)
 	CHECK_EQ_INT(mi_record_parse("p=1 u=2", &rec, &err), -EINVAL);
 	CHECK_CONTAINS(err.msg, "no meshinit= word");
 	memset(&err, 0, sizeof(err));
-	CHECK_EQ_INT(mi_record_parse("meshinit=9.9 p=15001 x", &rec, &err), -EINVAL);
+	CHECK_EQ_INT(mi_record_parse("meshinit=9.9 p=15001 x", &rec, &err),
+		     -EINVAL);
 	CHECK_CONTAINS(err.msg, "\"x\" is not key=value");
 	memset(&err, 0, sizeof(err));
-	CHECK_EQ_INT(mi_record_parse("meshinit=9.9 p=70000 u=1 g=1", &rec, &err), 0);
+	CHECK_EQ_INT(
+		mi_record_parse("meshinit=9.9 p=70000 u=1 g=1", &rec, &err), 0);
 	CHECK_EQ_STR(rec.version, "9.9");
 	CHECK_EQ_INT(mi_record_config(&rec, &empty, &cfg, &err), -EINVAL);
 	CHECK_CONTAINS(err.msg, "bad value of p");
 	mi_config_release(&cfg);
 	/* words of a later version are ignored */
 	memset(&err, 0, sizeof(err));
-	CHECK_EQ_INT(mi_record_parse("meshinit=9.9 u=5,7-9 g=6 future=1", &rec, &err), 0);
+	CHECK_EQ_INT(mi_record_parse("meshinit=9.9 u=5,7-9 g=6 future=1", &rec,
+				     &err),
+		     0);
 	if (CHECK_EQ_INT(mi_record_config(&rec, &empty, &cfg, &err), 0)) {
 		CHECK_EQ_INT(cfg.proxy_uids.n, 2);
 		CHECK_EQ_INT(cfg.proxy_uids.v[1].hi, 9);
@@ -345,7 +362,12 @@ static void test_readback__record_chunks(void)
 	size_t len = 0;
 	FILE *f;
 
-	if (!config_of("on", "-", "-", "-u 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 -g 101,102,103,104,105,106,107,108,109,110,111,112,113,114,115 -i * -b *", &cli))
+	if (!config_of(
+		    "on", "-", "-",
+		    "-u 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 -g "
+		       "101,102,103,104,105,106,107,108,109,110,111,112,113,"
+		       "114,115 -i * -b *",
+		    &cli))
 		goto out;
 	mi_plan_build_recorded(&cli.cfg, &plan);
 	CHECK(strlen(plan.record) > 2 * MI_RECORD_CHUNK);
@@ -353,7 +375,8 @@ static void test_readback__record_chunks(void)
 	f = open_memstream(&text, &len);
 	mi_print_plan(&plan, f);
 	fclose(f);
-	p = strstr(text, "add element inet meshinit install-record { 0 comment \"");
+	p = strstr(text,
+		   "add element inet meshinit install-record { 0 comment \"");
 	CHECK(p);
 	CHECK_CONTAINS(text, ", 2 comment \"");
 	mi_plan_release(&plan);
