@@ -70,7 +70,7 @@ check "trace: the redirect to :15001, verdict accept" \
 check "trace: the packet (oif, addresses, ports, TCP flags) on its first event" \
 	has_re "^$T inet meshinit nat-output packet: oif \"eth0\" ip saddr 10\\.90\\.0\\.5 ip daddr 10\\.78\\.0\\.1 tcp sport [0-9]+ tcp dport 80 tcp flags syn\$" "$out"
 check "trace: another table's family, chain and rule text (ip nat, not inet)" \
-	has_re "^$T ip nat OUTPUT rule 1: meta l4proto tcp tcp dport 80 \\(verdict continue\\)\$" "$out"
+	has_re "^$T ip nat OUTPUT rule 1: tcp dport 80 \\(verdict continue\\)\$" "$out"
 check "trace: another table's policy" has_re "^$T ip nat OUTPUT policy accept\$" "$out"
 check "trace: one line per event, each naming its packet" \
 	sh -c "! grep -v -e '^tracing' -e '^stopped' -E -e '^trace id [0-9a-f]{8} (inet|ip) ' $out"

@@ -132,14 +132,14 @@ out=$(explain --dst 10.78.0.1:81)
 check "foreign drop: explain names the table, chain, hook and priority" \
 	has "^other table: ip foreign chain out (type filter hook output priority -200: before meshinit's mangle-output (-150); policy accept)$" "$out"
 check "foreign drop: ... and the rule that can drop the packet" \
-	has "^  rule 1: meta l4proto tcp tcp dport 81 drop  -> can drop the packet$" "$out"
+	has "^  rule 1: tcp dport 81 drop  -> can drop the packet$" "$out"
 out=$(explain --kernel --dst 10.78.0.1:81)
 rc=$?
 check "foreign drop: --kernel exits 4" test $rc -eq 4
 check "foreign drop: --kernel names the deciding table, chain and rule" \
-	hasx "kernel: decided by ip foreign chain out rule 1: meta l4proto tcp tcp dport 81 drop" "$out"
+	hasx "kernel: decided by ip foreign chain out rule 1: tcp dport 81 drop" "$out"
 check "foreign drop: --kernel shows the foreign rule's event" \
-	has "^  trace id [0-9a-f]* ip foreign out rule 1: meta l4proto tcp tcp dport 81 drop (verdict drop)$" "$out"
+	has "^  trace id [0-9a-f]* ip foreign out rule 1: tcp dport 81 drop (verdict drop)$" "$out"
 check "foreign drop: not 'kernel agrees'" lacks '^kernel agrees$' "$out"
 ans=$(client 1000 1000 10.78.0.1 81 --timeout 2)
 expect_err "reality: the connection to :81 is dropped (times out)" "$ans" timeout

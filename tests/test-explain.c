@@ -625,7 +625,7 @@ static void test_explain__others(void)
 	CHECK_CONTAINS(out, "other table: ip foreign chain out (type filter "
 			    "hook output priority -200: before meshinit's "
 			    "mangle-output (-150); policy accept)\n"
-			    "  rule 1: meta l4proto tcp tcp dport 81 drop  "
+			    "  rule 1: tcp dport 81 drop  "
 			    "-> can drop the packet\n");
 	CHECK(!strstr(out, "dport 82"));
 	CHECK_CONTAINS(out, "other table: inet late chain post (type filter "
@@ -738,8 +738,8 @@ static void test_trace__events(void)
 	CHECK_EQ_STR(line, "trace id 0000002a ip nat OUTPUT packet: ip "
 			   "saddr 10.0.0.1 ip daddr 10.0.0.2 tcp sport 1234 "
 			   "tcp dport 80 tcp flags syn,ack\n"
-			   "trace id 0000002a ip nat OUTPUT rule 1: meta "
-			   "l4proto tcp tcp dport 80 (verdict continue)");
+			   "trace id 0000002a ip nat OUTPUT rule 1: "
+			   "tcp dport 80 (verdict continue)");
 	trace_msg(buf, NFPROTO_IPV4, ev2, ARRAY_SIZE(ev2));
 	CHECK_EQ_INT(mi_trace_ev_parse(buf, &e), 1);
 	mi_trace_ev_format(&rs, &e, line, sizeof(line));
