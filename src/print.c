@@ -141,6 +141,8 @@ static void print_value(const struct mi_match *m, FILE *out)
 			fputs("invalid", out);
 		else if (m->key == MI_K_CTSTATE)
 			fputs("established,related", out);
+		else if (m->key == MI_K_MARK || m->key == MI_K_CTMARK)
+			fprintf(out, "0x%08x", m->num); /* as nft lists marks */
 		else
 			fprintf(out, "%u", m->num);
 		break;
@@ -151,7 +153,7 @@ static void print_stmt(const struct mi_stmt *s, FILE *out)
 {
 	switch (s->kind) {
 	case MI_S_MARK_SET:
-		fprintf(out, " meta mark set %u", s->arg);
+		fprintf(out, " meta mark set 0x%08x", s->arg);
 		break;
 	case MI_S_CTMARK_FROM_MARK:
 		fputs(" ct mark set meta mark", out);

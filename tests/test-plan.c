@@ -339,33 +339,38 @@ static void test_plan__tproxy_mangle_chains(void)
 	check_chains_exactly(&p, chains, ARRAY_SIZE(chains));
 	check_chain(&p, MI_C_MANGLE_PREROUTING,
 		    A("meta l4proto tcp counter jump istio-mangle-inbound",
-		      "meta l4proto tcp meta mark 1337 counter ct mark set meta mark"));
+		      "meta l4proto tcp meta mark 0x00000539 counter ct mark "
+		      "set meta mark"));
 	check_chain(&p, MI_C_MANGLE_INBOUND,
-		    A("meta l4proto tcp meta mark 1337 counter return",
+		    A("meta l4proto tcp meta mark 0x00000539 counter return",
 		      "iifname \"lo\" meta l4proto tcp ip saddr 127.0.0.6 "
 		      "counter return",
 		      "iifname \"lo\" meta l4proto tcp ip6 saddr ::6 counter "
 		      "return",
-		      "iifname \"lo\" meta l4proto tcp meta mark != 1338 counter return",
+		      "iifname \"lo\" meta l4proto tcp meta mark != "
+		      "0x0000053a counter return",
 		      "ct state established,related tcp dport @inbound-ports counter jump istio-divert",
 		      "tcp dport @inbound-ports counter jump istio-tproxy"));
-	check_chain(&p, MI_C_DIVERT, A("counter meta mark set 1337 accept"));
+	check_chain(&p, MI_C_DIVERT, A("counter meta mark set 0x00000539 "
+		"accept"));
 	check_chain(&p, MI_C_TPROXY,
 		    A("meta l4proto tcp ip daddr != 127.0.0.1 counter tproxy "
-		    "ip to :15006 meta mark set 1337 accept",
+		    "ip to :15006 meta mark set 0x00000539 accept",
 		      "meta l4proto tcp ip6 daddr != ::1 counter tproxy ip6 "
-		      "to :15006 meta mark set 1337 accept"));
+		      "to :15006 meta mark set 0x00000539 accept"));
 	check_chain(&p, MI_C_MANGLE_OUTPUT,
-		    A("oifname \"lo\" meta l4proto tcp meta mark 1337 counter return",
+		    A("oifname \"lo\" meta l4proto tcp meta mark 0x00000539 "
+		    "counter return",
 		      "ip daddr != 127.0.0.1 meta skuid @proxy-uids counter "
-		      "meta mark set 1338",
+		      "meta mark set 0x0000053a",
 		      "ip6 daddr != ::1 meta skuid @proxy-uids counter meta "
-		      "mark set 1338",
+		      "mark set 0x0000053a",
 		      "ip daddr != 127.0.0.1 meta skgid @proxy-gids counter "
-		      "meta mark set 1338",
+		      "meta mark set 0x0000053a",
 		      "ip6 daddr != ::1 meta skgid @proxy-gids counter meta "
-		      "mark set 1338",
-		      "meta l4proto tcp ct mark 1337 counter meta mark set ct mark"));
+		      "mark set 0x0000053a",
+		      "meta l4proto tcp ct mark 0x00000539 counter meta mark "
+		      "set ct mark"));
 	/* TPROXY never uses the nat inbound chain */
 	CHECK(!mi_plan_has_chain(&p, MI_C_INBOUND));
 	CHECK(!mi_plan_has_chain(&p, MI_C_NAT_PREROUTING));
@@ -375,9 +380,9 @@ static void test_plan__tproxy_mangle_chains(void)
 	if (!build(A("-m", "TPROXY", "-b", "*", "-d", "15020", "-t", "7"), false, NULL, &p))
 		return;
 	check_chain(&p, MI_C_MANGLE_INBOUND,
-		    A("meta mark 7 counter return",
+		    A("meta mark 0x00000007 counter return",
 		      "ip saddr 127.0.0.6 counter return",
-		      "meta mark != 1338 counter return",
+		      "meta mark != 0x0000053a counter return",
 		      "tcp dport @inbound-exclude-ports counter return",
 		      "meta l4proto tcp ct state established,related counter jump istio-divert",
 		      "meta l4proto tcp counter jump istio-tproxy"));
@@ -394,7 +399,8 @@ static void test_plan__tproxy_mangle_chains(void)
 	CHECK(!mi_plan_has_chain(&p, MI_C_DIVERT));
 	CHECK(!mi_plan_has_chain(&p, MI_C_TPROXY));
 	check_chain(&p, MI_C_MANGLE_PREROUTING,
-		    A("meta l4proto tcp meta mark 1337 counter ct mark set meta mark"));
+		    A("meta l4proto tcp meta mark 0x00000539 counter ct mark "
+		    "set meta mark"));
 	mi_plan_release(&p);
 
 	/* -c in TPROXY mode also returns in mangle */
