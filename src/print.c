@@ -259,9 +259,7 @@ void mi_print_rule_ex(const struct mi_rule *r, unsigned int flags, FILE *out)
 		return;
 	}
 	/* without the counter, the words around it need no double blank */
-	f = open_memstream(&buf, &len);
-	if (!f)
-		abort();
+	f = mi_xnn(open_memstream(&buf, &len));
 	rule_body(r, flags, f);
 	fclose(f);
 	for (p = buf; *p == ' '; p++)

@@ -547,15 +547,13 @@ static int dispatch(struct rb *b, const struct nftnl_expr *e)
 /* libnftnl's listing of every expression: "[ meta load ... ] [ cmp ... ]" */
 static char *raw_text(const struct nftnl_rule *r)
 {
-	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr_iter *it = mi_xnn(nftnl_expr_iter_create(r));
 	char *buf = NULL, tmp[512];
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = mi_xnn(open_memstream(&buf, &len));
 	struct nftnl_expr *e;
 	bool first = true;
 
-	if (!it || !f)
-		abort();
 	while ((e = nftnl_expr_iter_next(it))) {
 		if (nftnl_expr_snprintf(tmp, sizeof(tmp), e,
 					NFTNL_OUTPUT_DEFAULT, 0) < 0)
@@ -574,12 +572,10 @@ static bool read_rule(struct mi_plan *plan, const struct nftnl_rule *nr,
 		      struct mi_rule *r)
 {
 	struct rb b = { .plan = plan, .r = r };
-	struct nftnl_expr_iter *it = nftnl_expr_iter_create(nr);
+	struct nftnl_expr_iter *it = mi_xnn(nftnl_expr_iter_create(nr));
 	struct nftnl_expr *e;
 	bool ok = true;
 
-	if (!it)
-		abort();
 	memset(r, 0, sizeof(*r));
 	r->no_counter = true;
 	while (ok && (e = nftnl_expr_iter_next(it)))
@@ -624,9 +620,7 @@ void mi_readback_rule_text(const struct nftnl_rule *nr, char *buf, size_t len)
 	FILE *f;
 
 	memset(&plan, 0, sizeof(plan));
-	f = open_memstream(&text, &n);
-	if (!f)
-		abort();
+	f = mi_xnn(open_memstream(&text, &n));
 	if (read_rule(&plan, nr, &r)) {
 		mi_print_rule_ex(&r, MI_PRINT_BARE, f);
 		fclose(f);
@@ -747,13 +741,12 @@ static int raw_cmp(const void *a, const void *b)
 static size_t collect(const struct nftnl_set *s, uint32_t klen,
 		      struct raw_elem **out)
 {
-	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+	struct nftnl_set_elems_iter *it =
+		mi_xnn(nftnl_set_elems_iter_create(s));
 	struct nftnl_set_elem *se;
 	struct raw_elem *v = NULL;
 	size_t n = 0, cap = 0;
 
-	if (!it)
-		abort();
 	while ((se = nftnl_set_elems_iter_next(it))) {
 		uint32_t l = 0, el = 0;
 		const void *k = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY, &l);
@@ -948,13 +941,12 @@ static int elem_comment_cb(const struct nftnl_udata *attr, void *data)
 /* The record's chunks, in key order, joined. */
 static void read_record(const struct nftnl_set *s, struct mi_plan *plan)
 {
-	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+	struct nftnl_set_elems_iter *it =
+		mi_xnn(nftnl_set_elems_iter_create(s));
 	struct nftnl_set_elem *se;
 	char *chunks[256] = { 0 };
 	size_t max = 0, total = 0;
 
-	if (!it)
-		abort();
 	while ((se = nftnl_set_elems_iter_next(it))) {
 		uint32_t kl = 0, ul = 0;
 		const void *k = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY, &kl);
@@ -969,15 +961,14 @@ static void read_record(const struct nftnl_set *s, struct mi_plan *plan)
 		idx = be16(k);
 		if (idx >= ARRAY_SIZE(chunks) || chunks[idx])
 			continue;
-		chunks[idx] = strndup(c, ul);
-		if (!chunks[idx])
-			abort();
+		chunks[idx] = mi_xnn(strndup(c, ul));
 		if (idx + 1u > max)
 			max = idx + 1u;
 	}
 	nftnl_set_elems_iter_destroy(it);
 	for (size_t i = 0; i < max; i++)
 		total += chunks[i] ? strlen(chunks[i]) : 0;
+	free(plan->record);
 	plan->record = mi_xcalloc(1, total + 1);
 	for (size_t i = 0; i < max; i++) {
 		if (chunks[i])

@@ -30,10 +30,8 @@ static uint32_t sets_digest(const struct mi_plan *plan)
 	uint32_t h = 2166136261u;
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = mi_xnn(open_memstream(&buf, &len));
 
-	if (!f)
-		abort();
 	for (int i = 0; i < MI_SET__COUNT; i++) {
 		const struct mi_set_info *si = mi_set_info(i);
 
@@ -72,10 +70,8 @@ char *mi_record_format(const struct mi_config *cfg, const struct mi_plan *plan)
 {
 	char *buf = NULL, lo[64];
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = mi_xnn(open_memstream(&buf, &len));
 
-	if (!f)
-		abort();
 	fprintf(f, "meshinit=%s p=%u z=%u e=%u u=", MI_VERSION, cfg->proxy_port,
 		cfg->inbound_port, cfg->tunnel_port);
 	put_ranges(f, &cfg->proxy_uids);
@@ -445,11 +441,9 @@ static char *set_list(const struct mi_plan *p, int a, int b)
 	int ids[2] = { a, b };
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = mi_xnn(open_memstream(&buf, &len));
 	bool first = true;
 
-	if (!f)
-		abort();
 	for (int k = 0; k < 2; k++) {
 		const struct mi_set_info *si;
 
@@ -478,11 +472,9 @@ static char *uidport_list(const struct mi_plan *p)
 				    MI_SET_EXCLUDE_UID_UDP_PORTS };
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = mi_xnn(open_memstream(&buf, &len));
 	bool first = true;
 
-	if (!f)
-		abort();
 	for (int k = 0; k < 2; k++) {
 		if (!mi_plan_has_set(p, ids[k]))
 			continue;
@@ -507,10 +499,8 @@ static char *ranges_str(const struct mi_ranges *l)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = mi_xnn(open_memstream(&buf, &len));
 
-	if (!f)
-		abort();
 	put_ranges(f, l);
 	fclose(f);
 	return buf;

@@ -126,12 +126,10 @@ static struct mi_snap_chain_sum *other_chain(struct mi_snap *s, uint32_t family,
 
 static void add_table(struct mi_snap *s, const struct nlmsghdr *nlh)
 {
-	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_table *t = mi_xnn(nftnl_table_alloc());
 	const char *name;
 	uint32_t fam;
 
-	if (!t)
-		abort();
 	if (nftnl_table_nlmsg_parse(nlh, t) < 0)
 		goto out;
 	name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
@@ -183,10 +181,8 @@ static void sum_chain(struct mi_snap *s, const struct nftnl_chain *c)
 
 static void add_chain(struct mi_snap *s, const struct nlmsghdr *nlh)
 {
-	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_chain *c = mi_xnn(nftnl_chain_alloc());
 
-	if (!c)
-		abort();
 	if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
 		goto drop;
 	if (!is_ours(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
@@ -256,9 +252,7 @@ static void sum_rule(struct mi_snap *s, struct nftnl_rule *r)
 	if (!cs)
 		return;
 	cs->rules++;
-	it = nftnl_expr_iter_create(r);
-	if (!it)
-		abort();
+	it = mi_xnn(nftnl_expr_iter_create(r));
 	while ((e = nftnl_expr_iter_next(it)))
 		sum_expr(cs, e);
 	nftnl_expr_iter_destroy(it);
@@ -266,10 +260,8 @@ static void sum_rule(struct mi_snap *s, struct nftnl_rule *r)
 
 static void add_rule(struct mi_snap *s, const struct nlmsghdr *nlh)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = mi_xnn(nftnl_rule_alloc());
 
-	if (!r)
-		abort();
 	if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
 		goto drop;
 	if (!is_ours(nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
@@ -287,10 +279,8 @@ drop:
 
 static void add_set(struct mi_snap *s, const struct nlmsghdr *nlh)
 {
-	struct nftnl_set *set = nftnl_set_alloc();
+	struct nftnl_set *set = mi_xnn(nftnl_set_alloc());
 
-	if (!set)
-		abort();
 	if (nftnl_set_nlmsg_parse(nlh, set) < 0 ||
 	    !is_ours(nftnl_set_get_str(set, NFTNL_SET_TABLE),
 		     nftnl_set_get_u32(set, NFTNL_SET_FAMILY)) ||
@@ -305,10 +295,8 @@ static void add_set(struct mi_snap *s, const struct nlmsghdr *nlh)
 /* Elements go to the set of that name, parsed a second time into it. */
 static void add_elems(struct mi_snap *s, const struct nlmsghdr *nlh)
 {
-	struct nftnl_set *tmp = nftnl_set_alloc(), *set = NULL;
+	struct nftnl_set *tmp = mi_xnn(nftnl_set_alloc()), *set = NULL;
 
-	if (!tmp)
-		abort();
 	if (nftnl_set_elems_nlmsg_parse(nlh, tmp) == 0 &&
 	    is_ours(nftnl_set_get_str(tmp, NFTNL_SET_TABLE),
 		    nftnl_set_get_u32(tmp, NFTNL_SET_FAMILY)))
@@ -416,10 +404,8 @@ static int dump_elems(struct mnl_socket *nl, struct mi_snap *s,
 	int ret = 0;
 
 	for (size_t i = 0; i < s->nsets && ret == 0; i++) {
-		struct nftnl_set *q = nftnl_set_alloc();
+		struct nftnl_set *q = mi_xnn(nftnl_set_alloc());
 
-		if (!q)
-			abort();
 		nftnl_set_set_str(q, NFTNL_SET_TABLE, MI_TABLE_NAME);
 		nftnl_set_set_str(
 			q, NFTNL_SET_NAME,
@@ -439,12 +425,10 @@ static int dump_elems(struct mnl_socket *nl, struct mi_snap *s,
  */
 static int load_once(struct mi_snap *s, struct mi_err *err)
 {
-	struct nftnl_set *set = nftnl_set_alloc();
+	struct nftnl_set *set = mi_xnn(nftnl_set_alloc());
 	struct mnl_socket *nl;
 	int ret;
 
-	if (!set)
-		abort();
 	nftnl_set_set_str(set, NFTNL_SET_TABLE, MI_TABLE_NAME);
 	ret = mi_nl_open(NETLINK_NETFILTER, &nl, err);
 	if (ret < 0)

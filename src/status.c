@@ -35,10 +35,8 @@ static char *flags_line(const struct mi_flag_vals *f)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
+	FILE *m = mi_xnn(open_memstream(&buf, &len));
 
-	if (!m)
-		abort();
 	mi_flag_vals_print(f, m);
 	fclose(m);
 	return buf;
@@ -147,10 +145,8 @@ static char *rule_text(const struct mi_rule *r, unsigned int flags)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = mi_xnn(open_memstream(&buf, &len));
 
-	if (!f)
-		abort();
 	if (r->raw)
 		fputs(r->raw, f);
 	else
@@ -241,10 +237,8 @@ static void json_sets(const struct view *v, FILE *f)
 		for (size_t i = 0; i < v->plan.sets[s].n; i++) {
 			char *e = NULL;
 			size_t len = 0;
-			FILE *m = open_memstream(&e, &len);
+			FILE *m = mi_xnn(open_memstream(&e, &len));
 
-			if (!m)
-				abort();
 			mi_print_elem(si->type, &v->plan.sets[s].v[i], m);
 			fclose(m);
 			fputs(i ? "," : "", f);

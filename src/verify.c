@@ -47,10 +47,8 @@ static char *rule_str(const struct mi_rule *r)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = mi_xnn(open_memstream(&buf, &len));
 
-	if (!f)
-		abort();
 	mi_print_rule_ex(r, 0, f);
 	fclose(f);
 	return buf;
@@ -151,10 +149,8 @@ static char **elem_strs(const struct mi_plan *p, int id, size_t *n)
 
 	for (size_t i = 0; i < es->n; i++) {
 		size_t len = 0;
-		FILE *f = open_memstream(&v[i], &len);
+		FILE *f = mi_xnn(open_memstream(&v[i], &len));
 
-		if (!f)
-			abort();
 		mi_print_elem(si->type, &es->v[i], f);
 		fclose(f);
 	}
