@@ -55,3 +55,11 @@ check-cni: meshinit meshinit-cni $(BUILD)/meshinit-cni-san $(BUILD)/tests/unit-c
 		tests/cni/check.sh
 
 .PHONY: check-cni analyze-cni
+
+# make analyze and make clean cover the plugin too
+analyze: analyze-cni
+clean: clean-cni
+clean-cni:
+	rm -f meshinit-cni
+
+.PHONY: clean-cni

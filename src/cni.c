@@ -90,7 +90,7 @@ static FILE *open_log_file(const char *dir)
 	char path[600], old[610];
 	struct stat st;
 
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (!dir || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return NULL;
 	snprintf(path, sizeof(path), "%s/%s", dir, MI_CNI_LOG_NAME);
 	if (stat(path, &st) == 0 && st.st_size > LOG_ROTATE_BYTES) {

@@ -337,9 +337,9 @@ static int token_header(const struct mi_kube *kc, struct curl_slist **hdrs,
 			err->exit = MI_CNI_ERR_API;
 			return ret;
 		}
-	} else {
-		return 0;
 	}
+	if (!tok)
+		return 0;	/* no token configured */
 	n = strlen(tok);
 	while (n && isspace((unsigned char)tok[n - 1]))
 		tok[--n] = '\0';
