@@ -18,11 +18,12 @@
 /* meshinit's own pod annotations (init-container exclusions). */
 #define MI_ANN_EXCLUDE_UIDS "meshinit.io/exclude-outbound-uids"
 #define MI_ANN_EXCLUDE_GIDS "meshinit.io/exclude-outbound-gids"
-#define MI_ANN_EXCLUDE_PORTS_FOR_UIDS "meshinit.io/exclude-outbound-ports-for-uids"
+#define MI_ANN_EXCLUDE_PORTS_FOR_UIDS \
+	"meshinit.io/exclude-outbound-ports-for-uids"
 
 enum mi_cni_pod_action {
-	MI_CNI_POD_SKIP,	/* leave the pod alone (reason says why) */
-	MI_CNI_POD_CAPTURE,	/* program the capture from argv/envp */
+	MI_CNI_POD_SKIP,    /* leave the pod alone (reason says why) */
+	MI_CNI_POD_CAPTURE, /* program the capture from argv/envp */
 };
 
 #define MI_CNI_POD_MAX_ARGS 40
@@ -30,12 +31,12 @@ enum mi_cni_pod_action {
 
 struct mi_cni_pod_plan {
 	enum mi_cni_pod_action action;
-	char reason[256];		/* SKIP: Istio's log message */
+	char reason[256]; /* SKIP: Istio's log message */
 	int argc;
-	char *argv[MI_CNI_POD_MAX_ARGS + 1];	/* owned, NULL-terminated */
-	char *envp[4];			/* owned, NULL-terminated */
+	char *argv[MI_CNI_POD_MAX_ARGS + 1]; /* owned, NULL-terminated */
+	char *envp[4];			     /* owned, NULL-terminated */
 	unsigned int n_warn;
-	char warn[MI_CNI_POD_MAX_WARN][160];	/* unparsable proxy env booleans */
+	char warn[MI_CNI_POD_MAX_WARN][160]; /* unparsable proxy env booleans */
 };
 
 /*
@@ -43,12 +44,12 @@ struct mi_cni_pod_plan {
  * capture, and with which configuration. @host_env (NULL-terminated "K=V",
  * may be NULL) supplies the env-only settings Istio's plugin reads from its
  * own environment (ISTIO_OUTBOUND_OWNER_GROUPS, ..._EXCLUDE,
- * ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR). An annotation Istio's plugin rejects is an error with
- * err->exit MI_CNI_ERR_POD naming it. Release with mi_cni_pod_release().
+ * ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR). An annotation Istio's plugin rejects is
+ * an error with err->exit MI_CNI_ERR_POD naming it. Release with
+ * mi_cni_pod_release().
  */
 int mi_cni_pod_derive(json_object *pod, char *const host_env[],
-		      struct mi_cni_pod_plan *out,
-		      struct mi_err *err);
+		      struct mi_cni_pod_plan *out, struct mi_err *err);
 
 void mi_cni_pod_release(struct mi_cni_pod_plan *plan);
 

@@ -18,16 +18,18 @@
 
 /* The current context's cluster and user, as the kubeconfig gives them. */
 struct mi_kube {
-	char *server;			/* https://host:port */
-	char *ca_data;			/* certificate-authority-data, decoded PEM */
+	char *server;  /* https://host:port */
+	char *ca_data; /* certificate-authority-data, decoded PEM */
 	size_t ca_len;
-	char *ca_file;			/* certificate-authority (absolute) */
-	bool insecure;			/* insecure-skip-tls-verify */
-	char *token;			/* token */
-	char *token_file;		/* tokenFile (absolute), read per request */
-	char *cert_data, *key_data;	/* client-certificate-data, client-key-data */
+	char *ca_file;	  /* certificate-authority (absolute) */
+	bool insecure;	  /* insecure-skip-tls-verify */
+	char *token;	  /* token */
+	char *token_file; /* tokenFile (absolute), read per request */
+	char *cert_data,
+		*key_data; /* client-certificate-data, client-key-data */
 	size_t cert_len, key_len;
-	char *cert_file, *key_file;	/* client-certificate, client-key (absolute) */
+	char *cert_file,
+		*key_file; /* client-certificate, client-key (absolute) */
 };
 
 /*
@@ -49,9 +51,9 @@ void mi_kube_release(struct mi_kube *kc);
  * retried, "not found" included). On success *pod (caller puts it) is the
  * Pod object (kind "Pod" checked). Each failure is logged to @log.
  */
-int mi_kube_get_pod(const struct mi_kube *kc, const char *ns,
-		    const char *name, unsigned int attempts,
-		    unsigned int interval_ms, const struct mi_log *log,
-		    json_object **pod, struct mi_err *err);
+int mi_kube_get_pod(const struct mi_kube *kc, const char *ns, const char *name,
+		    unsigned int attempts, unsigned int interval_ms,
+		    const struct mi_log *log, json_object **pod,
+		    struct mi_err *err);
 
 #endif

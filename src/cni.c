@@ -27,11 +27,18 @@
 #define MI_VERSION "0.1.0"
 #endif
 
-#define MAX_STDIN (16u << 20)
-#define LOG_ROTATE_BYTES (10L << 20)	/* Istio: RollingLogMaxSizeMB */
+#define MAX_STDIN	     (16u << 20)
+#define LOG_ROTATE_BYTES     (10L << 20) /* Istio: RollingLogMaxSizeMB */
 #define ISTIO_CNI_POD_PREFIX "istio-cni-node-"
 
-enum cni_cmd { CMD_ADD, CMD_DEL, CMD_CHECK, CMD_VERSION, CMD_STATUS, CMD_GC };
+enum cni_cmd {
+	CMD_ADD,
+	CMD_DEL,
+	CMD_CHECK,
+	CMD_VERSION,
+	CMD_STATUS,
+	CMD_GC
+};
 
 struct cni_env {
 	const char *command, *containerid, *netns, *ifname, *args, *path;
@@ -51,7 +58,7 @@ struct cni_run {
 	struct mi_cni_conf conf;
 	struct mi_cni_args args;
 	struct tee tee;
-	FILE *logf;		/* the tee */
+	FILE *logf; /* the tee */
 	struct mi_log log;
 	FILE *out;
 };
@@ -95,14 +102,15 @@ static FILE *open_log_file(const char *dir)
 	snprintf(path, sizeof(path), "%s/%s", dir, MI_CNI_LOG_NAME);
 	if (stat(path, &st) == 0 && st.st_size > LOG_ROTATE_BYTES) {
 		snprintf(old, sizeof(old), "%s.1", path);
-		rename(path, old);	/* one backup, as Istio keeps */
+		rename(path, old); /* one backup, as Istio keeps */
 	}
 	return fopen(path, "ae");
 }
 
 static enum mi_log_level level_of(const char *s, bool *ok)
 {
-	static const char *const names[] = { "debug", "info", "warn", "error", "none" };
+	static const char *const names[] = { "debug", "info", "warn", "error",
+					     "none" };
 
 	*ok = true;
 	if (!*s)
@@ -131,16 +139,18 @@ static void log_open(struct cni_run *r, FILE *logf, bool have_conf)
 	if (r->logf)
 		setvbuf(r->logf, NULL, _IOLBF, 0);
 	mi_config_init(&lc);
-	lc.log_json = true;	/* Istio's plugin logs JSON lines */
+	lc.log_json = true; /* Istio's plugin logs JSON lines */
 	if (have_conf)
 		lc.log_level = level_of(r->conf.plugin_log_level, &ok);
 	mi_log_init(&r->log, r->logf ? r->logf : logf, &lc);
 	if (!ok)
-		mi_warn(&r->log, "unknown plugin_log_level \"%s\" (debug, info, warn, error, none); using info",
+		mi_warn(&r->log,
+			"unknown plugin_log_level \"%s\" (debug, info, warn, "
+			"error, none); using info",
 			r->conf.plugin_log_level);
 }
 
-/* Send the lines to the node agent (POST /log on its UDS), as Istio's plugin. */
+/* Send the lines to the node agent (POST /log on its UDS), as Istio does. */
 static void log_forward(struct cni_run *r)
 {
 	char sock[600];
@@ -152,7 +162,8 @@ static void log_forward(struct cni_run *r)
 
 	if (!r->tee.lines || !r->conf.root)
 		return;
-	snprintf(sock, sizeof(sock), "%s/%s", r->conf.agent_run_dir, MI_CNI_LOG_SOCKET);
+	snprintf(sock, sizeof(sock), "%s/%s", r->conf.agent_run_dir,
+		 MI_CNI_LOG_SOCKET);
 	if (stat(sock, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return;
 	arr = json_object_new_array();
@@ -161,15 +172,17 @@ static void log_forward(struct cni_run *r)
 		json_object_array_add(arr, json_object_new_string(line));
 	c = curl_easy_init();
 	if (c) {
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		hdrs = curl_slist_append(hdrs,
+					 "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
 		curl_easy_setopt(c, CURLOPT_URL, "http://unix/log");
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS,
-				 json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
+				 json_object_to_json_string_ext(
+					 arr, JSON_C_TO_STRING_PLAIN));
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
 		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_perform(c);	/* best effort, as Istio's */
+		curl_easy_perform(c); /* best effort, as Istio's */
 		curl_slist_free_all(hdrs);
 		curl_easy_cleanup(c);
 	}
@@ -192,8 +205,10 @@ static void log_close(struct cni_run *r)
 
 static const char *out_version(const struct cni_run *r)
 {
-	return r->conf.cni_version && mi_cni_version_supported(r->conf.cni_version) ?
-	       r->conf.cni_version : MI_CNI_VERSION_LATEST;
+	return r->conf.cni_version &&
+			       mi_cni_version_supported(r->conf.cni_version)
+		       ? r->conf.cni_version
+		       : MI_CNI_VERSION_LATEST;
 }
 
 static int cni_error(struct cni_run *r, const struct mi_err *err,
@@ -204,13 +219,17 @@ static int cni_error(struct cni_run *r, const struct mi_err *err,
 
 	if (code == MI_EXIT_NOMEM)
 		code = MI_CNI_ERR_AGAIN;
-	json_object_object_add(o, "cniVersion", json_object_new_string(out_version(r)));
+	json_object_object_add(o, "cniVersion",
+			       json_object_new_string(out_version(r)));
 	json_object_object_add(o, "code", json_object_new_int(code));
 	json_object_object_add(o, "msg", json_object_new_string(err->msg));
 	if (details && *details)
-		json_object_object_add(o, "details", json_object_new_string(details));
-	fprintf(r->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_object_add(o, "details",
+				       json_object_new_string(details));
+	fprintf(r->out, "%s\n",
+		json_object_to_json_string_ext(
+			o, JSON_C_TO_STRING_PRETTY |
+				   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	mi_error(&r->log, "meshinit-cni %s failed (CNI error %d): %s%s%s",
 		 r->env.command ? r->env.command : "", code, err->msg,
@@ -224,13 +243,18 @@ static int pass_through(struct cni_run *r)
 	json_object *o;
 
 	if (r->conf.prev_result) {
-		fprintf(r->out, "%s\n", json_object_to_json_string_ext(r->conf.prev_result,
-				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(r->out, "%s\n",
+			json_object_to_json_string_ext(
+				r->conf.prev_result,
+				JSON_C_TO_STRING_PRETTY |
+					JSON_C_TO_STRING_NOSLASHESCAPE));
 		return 0;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "cniVersion", json_object_new_string(out_version(r)));
-	fprintf(r->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	json_object_object_add(o, "cniVersion",
+			       json_object_new_string(out_version(r)));
+	fprintf(r->out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
 	return 0;
 }
@@ -240,10 +264,13 @@ static int version_result(struct cni_run *r)
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
 
 	for (size_t i = 0; mi_cni_versions[i]; i++)
-		json_object_array_add(a, json_object_new_string(mi_cni_versions[i]));
-	json_object_object_add(o, "cniVersion", json_object_new_string(out_version(r)));
+		json_object_array_add(
+			a, json_object_new_string(mi_cni_versions[i]));
+	json_object_object_add(o, "cniVersion",
+			       json_object_new_string(out_version(r)));
 	json_object_object_add(o, "supportedVersions", a);
-	fprintf(r->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	fprintf(r->out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
 	return 0;
 }
@@ -260,11 +287,15 @@ static int read_stdin(FILE *in, char **buf, size_t *len, struct mi_err *err)
 		got = fread(*buf + n, 1, 65536, in);
 		n += got;
 		if (n > MAX_STDIN)
-			return mi_err_setx(err, MI_CNI_ERR_DECODE, -E2BIG,
-					   "network configuration on stdin is larger than 16 MiB");
+			return mi_err_setx(
+				err, MI_CNI_ERR_DECODE, -E2BIG,
+				"network configuration on stdin is larger than "
+				"16 MiB");
 	} while (got == 65536);
 	if (ferror(in))
-		return mi_err_setx(err, MI_CNI_ERR_IO, -EIO, "cannot read the network configuration from stdin");
+		return mi_err_setx(
+			err, MI_CNI_ERR_IO, -EIO,
+			"cannot read the network configuration from stdin");
 	(*buf)[n] = '\0';
 	*len = n;
 	return 0;
@@ -272,25 +303,36 @@ static int read_stdin(FILE *in, char **buf, size_t *len, struct mi_err *err)
 
 static int parse_command(const char *s, enum cni_cmd *cmd, struct mi_err *err)
 {
-	static const struct { const char *name; enum cni_cmd cmd; } cmds[] = {
-		{ "ADD", CMD_ADD }, { "DEL", CMD_DEL }, { "CHECK", CMD_CHECK },
-		{ "VERSION", CMD_VERSION }, { "STATUS", CMD_STATUS }, { "GC", CMD_GC },
+	static const struct {
+		const char *name;
+		enum cni_cmd cmd;
+	} cmds[] = {
+		{ "ADD", CMD_ADD },	  { "DEL", CMD_DEL },
+		{ "CHECK", CMD_CHECK },	  { "VERSION", CMD_VERSION },
+		{ "STATUS", CMD_STATUS }, { "GC", CMD_GC },
 	};
 
 	if (!s || !*s)
-		return mi_err_setx(err, MI_CNI_ERR_ENV, -EINVAL,
-				   "CNI_COMMAND is not set: meshinit-cni is a CNI plugin, run by a container runtime (ADD, DEL, CHECK, VERSION)");
+		return mi_err_setx(
+			err, MI_CNI_ERR_ENV, -EINVAL,
+			"CNI_COMMAND is not set: meshinit-cni is a CNI plugin, "
+			"run by a container runtime (ADD, DEL, CHECK, "
+			"VERSION)");
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(s, cmds[i].name)) {
 			*cmd = cmds[i].cmd;
 			if (*cmd == CMD_STATUS || *cmd == CMD_GC)
-				return mi_err_setx(err, MI_CNI_ERR_VERSION, -EINVAL,
-						   "CNI_COMMAND %s is CNI 1.1; meshinit-cni implements 0.3.0 to 1.0.0",
-						   s);
+				return mi_err_setx(
+					err, MI_CNI_ERR_VERSION, -EINVAL,
+					"CNI_COMMAND %s is CNI 1.1; "
+					"meshinit-cni implements 0.3.0 to "
+					"1.0.0",
+					s);
 			return 0;
 		}
-	return mi_err_setx(err, MI_CNI_ERR_ENV, -EINVAL,
-			   "unknown CNI_COMMAND \"%.64s\" (ADD, DEL, CHECK, VERSION)", s);
+	return mi_err_setx(
+		err, MI_CNI_ERR_ENV, -EINVAL,
+		"unknown CNI_COMMAND \"%.64s\" (ADD, DEL, CHECK, VERSION)", s);
 }
 
 /* The spec's required variables, as the CNI library checks them. */
@@ -299,7 +341,9 @@ static int check_env(struct cni_run *r, struct mi_err *err)
 	const struct cni_env *e = &r->env;
 	char missing[128] = "";
 
-#define NEED(v, name) if (!(v) || !*(v)) strcat(missing, missing[0] ? ", " name : name)
+#define NEED(v, name)      \
+	if (!(v) || !*(v)) \
+	strcat(missing, missing[0] ? ", " name : name)
 	NEED(e->containerid, "CNI_CONTAINERID");
 	if (r->cmd != CMD_DEL)
 		NEED(e->netns, "CNI_NETNS");
@@ -308,10 +352,13 @@ static int check_env(struct cni_run *r, struct mi_err *err)
 #undef NEED
 	if (missing[0])
 		return mi_err_setx(err, MI_CNI_ERR_ENV, -EINVAL,
-				   "required environment variables missing: %s", missing);
+				   "required environment variables missing: %s",
+				   missing);
 	if (e->netns && *e->netns && e->netns[0] != '/')
-		return mi_err_setx(err, MI_CNI_ERR_ENV, -EINVAL,
-				   "CNI_NETNS \"%.200s\" is not an absolute path", e->netns);
+		return mi_err_setx(
+			err, MI_CNI_ERR_ENV, -EINVAL,
+			"CNI_NETNS \"%.200s\" is not an absolute path",
+			e->netns);
 	return mi_cni_args_parse(e->args, &r->args, err);
 }
 
@@ -328,7 +375,8 @@ static int netns_is_own(const char *path, bool *own, struct mi_err *err)
 	if (stat(path, &a) < 0) {
 		ret = -errno;
 		return mi_err_setx(err, MI_CNI_ERR_CONTAINER, ret,
-				   "network namespace %s: %s", path, strerror(-ret));
+				   "network namespace %s: %s", path,
+				   strerror(-ret));
 	}
 	/* ours, or init's (the machine's own, also when we run elsewhere) */
 	if (stat("/proc/self/ns/net", &b) == 0 && a.st_dev == b.st_dev &&
@@ -344,7 +392,8 @@ static int netns_is_own(const char *path, bool *own, struct mi_err *err)
 
 static bool is_agent_pod(const struct cni_run *r)
 {
-	return !strncmp(r->args.pod_name, ISTIO_CNI_POD_PREFIX, strlen(ISTIO_CNI_POD_PREFIX)) &&
+	return !strncmp(r->args.pod_name, ISTIO_CNI_POD_PREFIX,
+			strlen(ISTIO_CNI_POD_PREFIX)) &&
 	       !strcmp(r->args.pod_namespace, r->conf.pod_namespace);
 }
 
@@ -362,24 +411,33 @@ static int pod_config(struct cni_run *r, struct mi_cli *cli, struct mi_err *err)
 
 	mi_config_init(&cli->cfg);
 	if (!*ns || !*name) {
-		mi_info(&r->log, "not a Kubernetes pod (no K8S_POD_NAMESPACE/K8S_POD_NAME in CNI_ARGS); leaving it alone");
+		mi_info(&r->log,
+			"not a Kubernetes pod (no "
+			"K8S_POD_NAMESPACE/K8S_POD_NAME in CNI_ARGS); leaving "
+			"it alone");
 		return 1;
 	}
 	if (is_agent_pod(r)) {
-		mi_info(&r->log, "pod %s/%s looks like the CNI node agent's own pod; leaving it alone", ns, name);
+		mi_info(&r->log,
+			"pod %s/%s looks like the CNI node agent's own pod; "
+			"leaving it alone",
+			ns, name);
 		return 1;
 	}
 	if (mi_cni_conf_excludes(&r->conf, ns)) {
-		mi_info(&r->log, "pod %s/%s: namespace %s excluded", ns, name, ns);
+		mi_info(&r->log, "pod %s/%s: namespace %s excluded", ns, name,
+			ns);
 		return 1;
 	}
 	if (r->conf.ambient_enabled)
-		mi_debug(&r->log, "ambient_enabled is set; meshinit-cni handles sidecar pods only");
+		mi_debug(&r->log,
+			 "ambient_enabled is set; meshinit-cni handles sidecar "
+			 "pods only");
 	ret = mi_kube_config_load(r->conf.kubeconfig, &kc, err);
 	if (ret < 0)
 		return ret;
-	ret = mi_kube_get_pod(&kc, ns, name, r->conf.api_retries, r->conf.api_interval_ms,
-			      &r->log, &pod, err);
+	ret = mi_kube_get_pod(&kc, ns, name, r->conf.api_retries,
+			      r->conf.api_interval_ms, &r->log, &pod, err);
 	mi_kube_release(&kc);
 	if (ret < 0)
 		return ret;
@@ -392,7 +450,8 @@ static int pod_config(struct cni_run *r, struct mi_cli *cli, struct mi_err *err)
 	for (unsigned int i = 0; i < plan.n_warn; i++)
 		mi_warn(&r->log, "pod %s/%s: %s", ns, name, plan.warn[i]);
 	if (plan.action == MI_CNI_POD_SKIP) {
-		mi_info(&r->log, "pod %s/%s %s; leaving it alone", ns, name, plan.reason);
+		mi_info(&r->log, "pod %s/%s %s; leaving it alone", ns, name,
+			plan.reason);
 		ret = 1;
 		goto out;
 	}
@@ -408,9 +467,11 @@ static int pod_config(struct cni_run *r, struct mi_cli *cli, struct mi_err *err)
 		char line[2048] = "";
 
 		for (int i = 1; i < plan.argc; i++)
-			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s",
+			snprintf(line + strlen(line),
+				 sizeof(line) - strlen(line), " %s",
 				 plan.argv[i]);
-		mi_debug(&r->log, "pod %s/%s: meshinit configuration:%s", ns, name, line);
+		mi_debug(&r->log, "pod %s/%s: meshinit configuration:%s", ns,
+			 name, line);
 	}
 out:
 	mi_cni_pod_release(&plan);
@@ -426,9 +487,11 @@ static int enter(struct cni_run *r, struct mi_err *err)
 	if (ret < 0)
 		return ret;
 	if (own)
-		return mi_err_setx(err, MI_CNI_ERR_ENV, -EINVAL,
-				   "CNI_NETNS %s is the node's own network namespace; refusing to change it",
-				   r->env.netns);
+		return mi_err_setx(
+			err, MI_CNI_ERR_ENV, -EINVAL,
+			"CNI_NETNS %s is the node's own network namespace; "
+			"refusing to change it",
+			r->env.netns);
 	ret = mi_netns_enter(r->env.netns, err);
 	if (ret < 0)
 		err->exit = MI_CNI_ERR_CONTAINER;
@@ -452,8 +515,8 @@ static int cmd_add(struct cni_run *r, struct mi_err *err)
 	ret = mi_run_apply(&cli.cfg, &r->log, r->logf ? r->logf : stderr, err);
 	if (ret < 0) {
 		err->exit = MI_CNI_ERR_APPLY;
-		mi_err_prefix(err, "pod %s/%s: nothing was applied", r->args.pod_namespace,
-			      r->args.pod_name);
+		mi_err_prefix(err, "pod %s/%s: nothing was applied",
+			      r->args.pod_namespace, r->args.pod_name);
 		goto fail;
 	}
 done:
@@ -474,9 +537,11 @@ static int cmd_check(struct cni_run *r, struct mi_err *err)
 	int ret, code;
 
 	if (!mi_cni_version_has_check(r->conf.cni_version)) {
-		mi_err_setx(err, MI_CNI_ERR_VERSION, -EINVAL,
-			    "CHECK is not defined for CNI version %s (0.4.0 and later)",
-			    r->conf.cni_version);
+		mi_err_setx(
+			err, MI_CNI_ERR_VERSION, -EINVAL,
+			"CHECK is not defined for CNI version %s (0.4.0 and "
+			"later)",
+			r->conf.cni_version);
 		return cni_error(r, err, NULL);
 	}
 	ret = pod_config(r, &cli, err);
@@ -492,17 +557,26 @@ static int cmd_check(struct cni_run *r, struct mi_err *err)
 		mi_run_log_warnings(&r->log, warn);
 		f = open_memstream(&report, &len);
 		if (!f) {
-			ret = mi_err_setx(err, MI_CNI_ERR_IO, -ENOMEM, "out of memory");
+			ret = mi_err_setx(err, MI_CNI_ERR_IO, -ENOMEM,
+					  "out of memory");
 		} else {
 			ret = mi_verify_run(&cli.cfg, f, err);
 			fclose(f);
 			if (ret < 0 && err->exit == MI_EXIT_DRIFT) {
-				mi_err_prefix(err, "pod %s/%s: the rules in %s differ from the pod's configuration",
-					      r->args.pod_namespace, r->args.pod_name, r->env.netns);
+				mi_err_prefix(
+					err,
+					"pod %s/%s: the rules in %s differ "
+					"from the pod's configuration",
+					r->args.pod_namespace, r->args.pod_name,
+					r->env.netns);
 				err->exit = MI_CNI_ERR_DRIFT;
-			} else if (ret < 0 && err->exit == MI_EXIT_NOT_INSTALLED) {
-				mi_err_prefix(err, "pod %s/%s: no capture installed in %s",
-					      r->args.pod_namespace, r->args.pod_name, r->env.netns);
+			} else if (ret < 0 &&
+				   err->exit == MI_EXIT_NOT_INSTALLED) {
+				mi_err_prefix(
+					err,
+					"pod %s/%s: no capture installed in %s",
+					r->args.pod_namespace, r->args.pod_name,
+					r->env.netns);
 				err->exit = MI_CNI_ERR_DRIFT;
 			} else if (ret < 0) {
 				err->exit = MI_CNI_ERR_IO;
@@ -515,7 +589,8 @@ static int cmd_check(struct cni_run *r, struct mi_err *err)
 		free(report);
 		return code;
 	}
-	mi_info(&r->log, "pod %s/%s: %s", r->args.pod_namespace, r->args.pod_name,
+	mi_info(&r->log, "pod %s/%s: %s", r->args.pod_namespace,
+		r->args.pod_name,
 		report && *report ? strtok(report, "\n") : "in sync");
 	free(report);
 	return 0;
@@ -543,14 +618,18 @@ static int cmd_del(struct cni_run *r, struct mi_err *err)
 		return 0;
 	}
 	if (own) {
-		mi_warn(&r->log, "DEL: CNI_NETNS %s is the node's own network namespace; leaving it alone",
+		mi_warn(&r->log,
+			"DEL: CNI_NETNS %s is the node's own network "
+			"namespace; leaving it alone",
 			r->env.netns);
 		return 0;
 	}
 	mi_config_init(&cfg);
 	if (mi_netns_enter(r->env.netns, &e) < 0 ||
 	    mi_run_cleanup(&cfg, &r->log, r->logf ? r->logf : stderr, &e) < 0)
-		mi_warn(&r->log, "DEL: could not remove meshinit's rules from %s (they go with the namespace): %s",
+		mi_warn(&r->log,
+			"DEL: could not remove meshinit's rules from %s (they "
+			"go with the namespace): %s",
 			r->env.netns, e.msg);
 	mi_config_release(&cfg);
 	return 0;
@@ -561,11 +640,16 @@ static int cmd_del(struct cni_run *r, struct mi_err *err)
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"%s %s: a chained CNI plugin that programs a meshed pod's traffic capture\n"
-		"(meshinit's nftables rules) from the node, as Istio's istio-cni plugin does.\n"
-		"It is run by a container runtime with CNI_COMMAND=ADD|DEL|CHECK|VERSION and\n"
-		"the network configuration on stdin (CNI spec 0.3.0, 0.3.1, 0.4.0, 1.0.0).\n"
-		"See the meshinit README, section \"CNI plugin\".\n", prog, MI_VERSION);
+		"%s %s: a chained CNI plugin that programs a meshed pod's "
+		"traffic capture\n"
+		"(meshinit's nftables rules) from the node, as Istio's "
+		"istio-cni plugin does.\n"
+		"It is run by a container runtime with "
+		"CNI_COMMAND=ADD|DEL|CHECK|VERSION and\n"
+		"the network configuration on stdin (CNI spec 0.3.0, 0.3.1, "
+		"0.4.0, 1.0.0).\n"
+		"See the meshinit README, section \"CNI plugin\".\n",
+		prog, MI_VERSION);
 }
 
 static int run(struct cni_run *r, FILE *in, FILE *logf, struct mi_err *err)
@@ -634,7 +718,8 @@ int mi_cni_main(int argc, char *argv[], char *envp[], FILE *in, FILE *out,
 		return 0;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		mi_err_setx(&err, MI_CNI_ERR_AGAIN, -ENOMEM, "cannot initialise libcurl");
+		mi_err_setx(&err, MI_CNI_ERR_AGAIN, -ENOMEM,
+			    "cannot initialise libcurl");
 		log_open(&r, logf, false);
 		code = cni_error(&r, &err, NULL);
 		fflush(out);
@@ -642,7 +727,8 @@ int mi_cni_main(int argc, char *argv[], char *envp[], FILE *in, FILE *out,
 	} else {
 		code = run(&r, in, logf, &err);
 		fflush(out);
-		log_close(&r);	/* may still use libcurl (the agent's log socket) */
+		/* may still use libcurl (the agent's log socket) */
+		log_close(&r);
 		curl_global_cleanup();
 	}
 	mi_cni_conf_release(&r.conf);

@@ -11,8 +11,8 @@
 
 #include "cniconf.h"
 
-#define ISTIO_INIT "istio-init"
-#define ISTIO_PROXY "istio-proxy"
+#define ISTIO_INIT	   "istio-init"
+#define ISTIO_PROXY	   "istio-proxy"
 #define ANN_INJECT "sidecar.istio.io/inject"
 #define ANN_STATUS "sidecar.istio.io/status"
 #define ANN_MODE "sidecar.istio.io/interceptionMode"
@@ -27,11 +27,11 @@
 #define ANN_REROUTE_VIRT "istio.io/reroute-virtual-interfaces"
 
 /* Istio's plugin: fixed ports, and the inbound ports it always excludes. */
-#define PROXY_PORT "15001"
-#define INBOUND_CAPTURE_PORT "15006"
-#define DEFAULT_PROXY_ID 1337
+#define PROXY_PORT		"15001"
+#define INBOUND_CAPTURE_PORT	"15006"
+#define DEFAULT_PROXY_ID	1337
 #define ALWAYS_EXCLUDED_INBOUND "15020,15021,15090"
-#define DEFAULT_EXCLUDE_PORT "15020"	/* status port: -d and -o default */
+#define DEFAULT_EXCLUDE_PORT	"15020" /* status port: -d and -o default */
 
 /* Which flag each pod setting becomes, for error messages. */
 static const struct {
@@ -43,14 +43,17 @@ static const struct {
 	{ "--istio-inbound-ports", "annotation " ANN_INCLUDE_IN },
 	{ "--istio-local-exclude-ports", "annotation " ANN_EXCLUDE_IN },
 	{ "--istio-outbound-ports", "annotation " ANN_INCLUDE_OUT },
-	{ "--istio-local-outbound-ports-exclude", "annotation " ANN_EXCLUDE_OUT },
+	{ "--istio-local-outbound-ports-exclude",
+	  "annotation " ANN_EXCLUDE_OUT },
 	{ "--istio-exclude-interfaces", "annotation " ANN_EXCLUDE_IFACES },
-	{ "--kube-virt-interfaces", "annotation " ANN_REROUTE_VIRT " (or " ANN_KUBEVIRT ")" },
+	{ "--kube-virt-interfaces",
+	  "annotation " ANN_REROUTE_VIRT " (or " ANN_KUBEVIRT ")" },
 	{ "--proxy-uid", "istio-proxy securityContext.runAsUser" },
 	{ "--proxy-gid", "istio-proxy securityContext.runAsGroup" },
 	{ "--exclude-outbound-uids", "annotation " MI_ANN_EXCLUDE_UIDS },
 	{ "--exclude-outbound-gids", "annotation " MI_ANN_EXCLUDE_GIDS },
-	{ "--exclude-outbound-ports-for-uids", "annotation " MI_ANN_EXCLUDE_PORTS_FOR_UIDS },
+	{ "--exclude-outbound-ports-for-uids",
+	  "annotation " MI_ANN_EXCLUDE_PORTS_FOR_UIDS },
 	{ "ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE", "the plugin's environment" },
 	{ "ISTIO_OUTBOUND_OWNER_GROUPS", "the plugin's environment" },
 	{ "ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR", "the plugin's environment" },
@@ -60,11 +63,11 @@ static const struct {
 struct pod_info {
 	json_object *labels, *annotations;
 	bool has_init, has_proxy;
-	json_object *proxy_env;		/* istio-proxy env (array) */
-	const char *proxy_type;		/* args "proxy <type>" */
+	json_object *proxy_env; /* istio-proxy env (array) */
+	const char *proxy_type; /* args "proxy <type>" */
 	bool have_uid, have_gid;
 	int64_t uid, gid;
-	char containers[256];		/* names, for the log */
+	char containers[256]; /* names, for the log */
 };
 
 static json_object *get(json_object *obj, const char *key, json_type type)
@@ -155,7 +158,8 @@ static const char *proxy_env(const struct pod_info *pi, const char *name)
 		json_object *e = json_object_array_get_idx(pi->proxy_env, i);
 		const char *en = get_str(e, "name");
 
-		if (en && !strcmp(en, name)) {	/* the last one wins, as in a map */
+		if (en &&
+		    !strcmp(en, name)) { /* the last one wins, as in a map */
 			val = get_str(e, "value");
 			if (!val)
 				val = "";
@@ -174,14 +178,16 @@ static bool env_bool(const struct pod_info *pi, const char *name,
 	if (v && mi_parse_bool(v, &b) < 0) {
 		if (out->n_warn < MI_CNI_POD_MAX_WARN)
 			snprintf(out->warn[out->n_warn++], sizeof(out->warn[0]),
-				 "cannot parse istio-proxy env %s=\"%.60s\" as a boolean; using false",
+				 "cannot parse istio-proxy env %s=\"%.60s\" as "
+				 "a boolean; using false",
 				 name, v);
 		b = false;
 	}
 	return b;
 }
 
-static MI_PRINTF(2, 3) int skip(struct mi_cni_pod_plan *out, const char *fmt, ...)
+static MI_PRINTF(2, 3) int skip(struct mi_cni_pod_plan *out, const char *fmt,
+				...)
 {
 	va_list ap;
 
@@ -199,14 +205,22 @@ static bool decide(const struct pod_info *pi, struct mi_cni_pod_plan *out)
 	bool b;
 
 	if (pi->has_init)
-		return !skip(out, "excluded due to being already injected with %s container", ISTIO_INIT);
+		return !skip(out,
+			     "excluded due to being already injected with %s "
+			     "container",
+			     ISTIO_INIT);
 	if (proxy_disabled && mi_parse_bool(proxy_disabled, &b) == 0 && b)
-		return !skip(out, "excluded due to DISABLE_ENVOY on %s", ISTIO_PROXY);
+		return !skip(out, "excluded due to DISABLE_ENVOY on %s",
+			     ISTIO_PROXY);
 	if (!pi->has_proxy)
-		return !skip(out, "excluded because it does not have istio-proxy container (have [%s])",
+		return !skip(out,
+			     "excluded because it does not have istio-proxy "
+			     "container (have [%s])",
 			     pi->containers);
-	if (pi->proxy_type && *pi->proxy_type && strcmp(pi->proxy_type, "sidecar"))
-		return !skip(out, "excluded because it has proxy type %s", pi->proxy_type);
+	if (pi->proxy_type && *pi->proxy_type &&
+	    strcmp(pi->proxy_type, "sidecar"))
+		return !skip(out, "excluded because it has proxy type %s",
+			     pi->proxy_type);
 	/* the label is the newer API and wins over the annotation */
 	v = get_str(pi->labels, ANN_INJECT);
 	if (!v)
@@ -214,7 +228,9 @@ static bool decide(const struct pod_info *pi, struct mi_cni_pod_plan *out)
 	if (v && *v && mi_parse_bool(v, &b) == 0 && !b)
 		return !skip(out, "excluded due to inject-disabled annotation");
 	if (!get(pi->annotations, ANN_STATUS, json_type_string))
-		return !skip(out, "excluded due to not containing sidecar annotation");
+		return !skip(
+			out,
+			"excluded due to not containing sidecar annotation");
 	return false;
 }
 
@@ -270,7 +286,13 @@ static bool istio_cidrs_ok(const char *s, bool wildcard)
 	}
 }
 
-enum ann_kind { ANN_PORTS, ANN_PORTS_WILD, ANN_CIDRS, ANN_CIDRS_WILD, ANN_ANY };
+enum ann_kind {
+	ANN_PORTS,
+	ANN_PORTS_WILD,
+	ANN_CIDRS,
+	ANN_CIDRS_WILD,
+	ANN_ANY
+};
 
 /* An annotation's value, or @def; -EINVAL when Istio's check rejects it. */
 static int annotation(const struct pod_info *pi, const char *key,
@@ -286,27 +308,40 @@ static int annotation(const struct pod_info *pi, const char *key,
 	if (!v)
 		return 0;
 	switch (kind) {
-	case ANN_PORTS: ok = istio_ports_ok(v, false); break;
-	case ANN_PORTS_WILD: ok = istio_ports_ok(v, true); break;
-	case ANN_CIDRS: ok = istio_cidrs_ok(v, false); break;
-	case ANN_CIDRS_WILD: ok = istio_cidrs_ok(v, true); break;
-	case ANN_ANY: break;
+	case ANN_PORTS:
+		ok = istio_ports_ok(v, false);
+		break;
+	case ANN_PORTS_WILD:
+		ok = istio_ports_ok(v, true);
+		break;
+	case ANN_CIDRS:
+		ok = istio_cidrs_ok(v, false);
+		break;
+	case ANN_CIDRS_WILD:
+		ok = istio_cidrs_ok(v, true);
+		break;
+	case ANN_ANY:
+		break;
 	}
 	if (!ok)
-		return mi_err_setx(err, MI_CNI_ERR_POD, -EINVAL,
-				   "annotation %s \"%.200s\" is invalid: expected %s",
-				   key, v, kind == ANN_CIDRS || kind == ANN_CIDRS_WILD ?
-				   "a comma-separated list of CIDRs (a/len, no blanks)" :
-				   "a comma-separated list of ports (0-65535)");
+		return mi_err_setx(
+			err, MI_CNI_ERR_POD, -EINVAL,
+			"annotation %s \"%.200s\" is invalid: expected %s", key,
+			v,
+			kind == ANN_CIDRS || kind == ANN_CIDRS_WILD
+				? "a comma-separated list of CIDRs (a/len, no "
+				  "blanks)"
+				: "a comma-separated list of ports (0-65535)");
 	return 0;
 }
 
-static void add_arg(struct mi_cni_pod_plan *out, const char *flag, const char *val)
+static void add_arg(struct mi_cni_pod_plan *out, const char *flag,
+		    const char *val)
 {
 	char *s;
 
 	if (out->argc >= MI_CNI_POD_MAX_ARGS)
-		return;		/* cannot happen: the flags are fixed */
+		return; /* cannot happen: the flags are fixed */
 	if (val) {
 		size_t n = strlen(flag) + strlen(val) + 2;
 
@@ -332,7 +367,8 @@ static char *exclude_inbound(const char *ann)
 		e--;
 	snprintf(all, n, "%.*s%s%s", (int)(e - b), b,
 		 e > b && e[-1] != ',' ? "," : "", ALWAYS_EXCLUDED_INBOUND);
-	for (tok = strtok_r(all, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+	for (tok = strtok_r(all, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
 		if (!mi_strlist_has(res, tok)) {
 			if (*res)
 				strcat(res, ",");
@@ -347,14 +383,16 @@ static void add_id(struct mi_cni_pod_plan *out, const char *flag, bool have,
 {
 	char buf[24];
 
-	snprintf(buf, sizeof(buf), "%" PRId64, have && id != 0 ? id : DEFAULT_PROXY_ID);
+	snprintf(buf, sizeof(buf), "%" PRId64,
+		 have && id != 0 ? id : DEFAULT_PROXY_ID);
 	add_arg(out, flag, buf);
 }
 
 static void pass_env(struct mi_cni_pod_plan *out, char *const host_env[])
 {
 	static const char *const keys[] = {
-		"ISTIO_OUTBOUND_OWNER_GROUPS=", "ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE=",
+		"ISTIO_OUTBOUND_OWNER_GROUPS=",
+		"ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE=",
 		"ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR=",
 	};
 	size_t n = 0;
@@ -371,28 +409,41 @@ static void pass_env(struct mi_cni_pod_plan *out, char *const host_env[])
 static int derive(const struct pod_info *pi, struct mi_cni_pod_plan *out,
 		  struct mi_err *err)
 {
-	const char *mode, *inc, *exc, *in, *exin, *out_inc, *out_exc, *ifs, *virt;
+	const char *mode, *inc, *exc, *in, *exin, *out_inc, *out_exc, *ifs,
+		*virt;
 	const char *u, *g, *up;
 	bool found;
 	char *d;
 	int ret;
 
-	if ((ret = annotation(pi, ANN_MODE, "REDIRECT", ANN_ANY, &mode, NULL, err)) < 0)
+	if ((ret = annotation(pi, ANN_MODE, "REDIRECT", ANN_ANY, &mode, NULL,
+			      err)) < 0)
 		return ret;
 	if (strcmp(mode, "REDIRECT") && strcmp(mode, "TPROXY"))
-		return mi_err_setx(err, MI_CNI_ERR_POD, -EINVAL,
-				   "annotation %s \"%.100s\" is invalid: expected REDIRECT or TPROXY",
-				   ANN_MODE, mode);
-	if ((ret = annotation(pi, ANN_INCLUDE_CIDRS, "*", ANN_CIDRS_WILD, &inc, NULL, err)) < 0 ||
-	    (ret = annotation(pi, ANN_EXCLUDE_CIDRS, "", ANN_CIDRS, &exc, NULL, err)) < 0 ||
-	    (ret = annotation(pi, ANN_EXCLUDE_IN, DEFAULT_EXCLUDE_PORT, ANN_PORTS_WILD, &exin, NULL, err)) < 0 ||
-	    (ret = annotation(pi, ANN_INCLUDE_IN, "*", ANN_PORTS_WILD, &in, NULL, err)) < 0 ||
-	    (ret = annotation(pi, ANN_EXCLUDE_OUT, DEFAULT_EXCLUDE_PORT, ANN_PORTS_WILD, &out_exc, NULL, err)) < 0 ||
-	    (ret = annotation(pi, ANN_INCLUDE_OUT, "", ANN_PORTS_WILD, &out_inc, NULL, err)) < 0 ||
-	    (ret = annotation(pi, ANN_EXCLUDE_IFACES, "", ANN_ANY, &ifs, NULL, err)) < 0 ||
-	    (ret = annotation(pi, ANN_REROUTE_VIRT, "", ANN_ANY, &virt, &found, err)) < 0)
+		return mi_err_setx(
+			err, MI_CNI_ERR_POD, -EINVAL,
+			"annotation %s \"%.100s\" is invalid: expected "
+			"REDIRECT or TPROXY",
+			ANN_MODE, mode);
+	if ((ret = annotation(pi, ANN_INCLUDE_CIDRS, "*", ANN_CIDRS_WILD, &inc,
+			      NULL, err)) < 0 ||
+	    (ret = annotation(pi, ANN_EXCLUDE_CIDRS, "", ANN_CIDRS, &exc, NULL,
+			      err)) < 0 ||
+	    (ret = annotation(pi, ANN_EXCLUDE_IN, DEFAULT_EXCLUDE_PORT,
+			      ANN_PORTS_WILD, &exin, NULL, err)) < 0 ||
+	    (ret = annotation(pi, ANN_INCLUDE_IN, "*", ANN_PORTS_WILD, &in,
+			      NULL, err)) < 0 ||
+	    (ret = annotation(pi, ANN_EXCLUDE_OUT, DEFAULT_EXCLUDE_PORT,
+			      ANN_PORTS_WILD, &out_exc, NULL, err)) < 0 ||
+	    (ret = annotation(pi, ANN_INCLUDE_OUT, "", ANN_PORTS_WILD, &out_inc,
+			      NULL, err)) < 0 ||
+	    (ret = annotation(pi, ANN_EXCLUDE_IFACES, "", ANN_ANY, &ifs, NULL,
+			      err)) < 0 ||
+	    (ret = annotation(pi, ANN_REROUTE_VIRT, "", ANN_ANY, &virt, &found,
+			      err)) < 0)
 		return ret;
-	if (!found && (ret = annotation(pi, ANN_KUBEVIRT, "", ANN_ANY, &virt, NULL, err)) < 0)
+	if (!found && (ret = annotation(pi, ANN_KUBEVIRT, "", ANN_ANY, &virt,
+					NULL, err)) < 0)
 		return ret;
 
 	out->action = MI_CNI_POD_CAPTURE;
@@ -432,8 +483,7 @@ static int derive(const struct pod_info *pi, struct mi_cni_pod_plan *out,
 }
 
 int mi_cni_pod_derive(json_object *pod, char *const host_env[],
-		      struct mi_cni_pod_plan *out,
-		      struct mi_err *err)
+		      struct mi_cni_pod_plan *out, struct mi_err *err)
 {
 	struct pod_info pi;
 	int ret;

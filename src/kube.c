@@ -17,7 +17,7 @@
 #define MI_VERSION "0.1.0"
 #endif
 
-#define MAX_BODY (16u << 20)
+#define MAX_BODY	   (16u << 20)
 #define CONNECT_TIMEOUT_MS 5000L
 #define REQUEST_TIMEOUT_MS 15000L
 
@@ -30,7 +30,8 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map,
 
 	if (!map || map->type != YAML_MAPPING_NODE)
 		return NULL;
-	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
 
 		if (k && k->type == YAML_SCALAR_NODE &&
@@ -42,7 +43,9 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map,
 
 static const char *scalar(yaml_node_t *n)
 {
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+	return n && n->type == YAML_SCALAR_NODE
+		       ? (const char *)n->data.scalar.value
+		       : NULL;
 }
 
 /* The entry named @name of the list @key ("clusters", ...), its @inner map. */
@@ -54,7 +57,8 @@ static yaml_node_t *named(yaml_document_t *doc, yaml_node_t *root,
 
 	if (!list || list->type != YAML_SEQUENCE_NODE)
 		return NULL;
-	for (it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
+	for (it = list->data.sequence.items.start;
+	     it < list->data.sequence.items.top; it++) {
 		yaml_node_t *e = yaml_document_get_node(doc, *it);
 		const char *n = scalar(map_get(doc, e, "name"));
 
@@ -147,50 +151,65 @@ static int read_context(yaml_document_t *doc, const char *dir,
 	int ret;
 
 	if (!root || root->type != YAML_MAPPING_NODE)
-		return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
-				   "not a kubeconfig (expected a mapping with clusters, users, contexts)");
+		return mi_err_setx(
+			err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
+			"not a kubeconfig (expected a mapping with clusters, "
+			"users, contexts)");
 	cur = scalar(map_get(doc, root, "current-context"));
 	if (!cur || !*cur)
 		return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
 				   "current-context is not set");
 	ctx = named(doc, root, "contexts", "context", cur);
 	if (!ctx)
-		return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
-				   "current-context \"%s\" is not among the contexts", cur);
+		return mi_err_setx(
+			err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
+			"current-context \"%s\" is not among the contexts",
+			cur);
 	cname = scalar(map_get(doc, ctx, "cluster"));
 	uname = scalar(map_get(doc, ctx, "user"));
 	cl = cname ? named(doc, root, "clusters", "cluster", cname) : NULL;
 	if (!cl)
-		return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
-				   "context \"%s\" names no known cluster (\"%s\")", cur,
-				   cname ? cname : "");
+		return mi_err_setx(
+			err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
+			"context \"%s\" names no known cluster (\"%s\")", cur,
+			cname ? cname : "");
 	v = scalar(map_get(doc, cl, "server"));
 	if (!v || (strncmp(v, "https://", 8) && strncmp(v, "http://", 7)))
-		return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
-				   "cluster \"%s\" has no https:// (or http://) server", cname);
+		return mi_err_setx(
+			err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
+			"cluster \"%s\" has no https:// (or http://) server",
+			cname);
 	kc->server = mi_xstrdup(v);
 	v = scalar(map_get(doc, cl, "insecure-skip-tls-verify"));
 	kc->insecure = v && !strcmp(v, "true");
-	ret = data_field(doc, cl, "certificate-authority-data", &kc->ca_data, &kc->ca_len, err);
+	ret = data_field(doc, cl, "certificate-authority-data", &kc->ca_data,
+			 &kc->ca_len, err);
 	if (ret < 0)
 		return ret;
-	kc->ca_file = abs_path(dir, scalar(map_get(doc, cl, "certificate-authority")));
+	kc->ca_file = abs_path(
+		dir, scalar(map_get(doc, cl, "certificate-authority")));
 	user = uname ? named(doc, root, "users", "user", uname) : NULL;
-	if (!user)	/* no credentials: anonymous, as client-go */
+	if (!user) /* no credentials: anonymous, as client-go */
 		return 0;
 	v = scalar(map_get(doc, user, "token"));
 	if (v && *v)
 		kc->token = mi_xstrdup(v);
 	kc->token_file = abs_path(dir, scalar(map_get(doc, user, "tokenFile")));
-	if ((ret = data_field(doc, user, "client-certificate-data", &kc->cert_data, &kc->cert_len, err)) < 0 ||
-	    (ret = data_field(doc, user, "client-key-data", &kc->key_data, &kc->key_len, err)) < 0)
+	if ((ret = data_field(doc, user, "client-certificate-data",
+			      &kc->cert_data, &kc->cert_len, err)) < 0 ||
+	    (ret = data_field(doc, user, "client-key-data", &kc->key_data,
+			      &kc->key_len, err)) < 0)
 		return ret;
-	kc->cert_file = abs_path(dir, scalar(map_get(doc, user, "client-certificate")));
+	kc->cert_file =
+		abs_path(dir, scalar(map_get(doc, user, "client-certificate")));
 	kc->key_file = abs_path(dir, scalar(map_get(doc, user, "client-key")));
-	if (!!(kc->cert_data || kc->cert_file) != !!(kc->key_data || kc->key_file))
-		return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
-				   "user \"%s\" has a client certificate without a key, or a key without a certificate",
-				   uname);
+	if (!!(kc->cert_data || kc->cert_file) !=
+	    !!(kc->key_data || kc->key_file))
+		return mi_err_setx(
+			err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
+			"user \"%s\" has a client certificate without a key, "
+			"or a key without a certificate",
+			uname);
 	return 0;
 }
 
@@ -203,13 +222,16 @@ int mi_kube_config_parse(const char *text, size_t len, const char *dir,
 
 	memset(kc, 0, sizeof(*kc));
 	if (!yaml_parser_initialize(&parser))
-		return mi_err_setx(err, MI_EXIT_NOMEM, -ENOMEM, "out of memory");
+		return mi_err_setx(err, MI_EXIT_NOMEM, -ENOMEM,
+				   "out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		ret = mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, -EINVAL,
 				  "YAML error at line %zu column %zu: %s",
-				  parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-				  parser.problem ? parser.problem : "unknown problem");
+				  parser.problem_mark.line + 1,
+				  parser.problem_mark.column + 1,
+				  parser.problem ? parser.problem
+						 : "unknown problem");
 		yaml_parser_delete(&parser);
 		return ret;
 	}
@@ -229,8 +251,8 @@ static int read_file(const char *path, size_t max, char **out, size_t *len,
 
 	if (!f) {
 		ret = -errno;
-		return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, ret, "cannot read %s: %s",
-				   path, strerror(-ret));
+		return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, ret,
+				   "cannot read %s: %s", path, strerror(-ret));
 	}
 	for (;;) {
 		size_t got;
@@ -244,14 +266,16 @@ static int read_file(const char *path, size_t max, char **out, size_t *len,
 			fclose(f);
 			free(buf);
 			return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, -EFBIG,
-					   "%s is larger than %zu bytes", path, max);
+					   "%s is larger than %zu bytes", path,
+					   max);
 		}
 	}
 	ret = ferror(f) ? -EIO : 0;
 	fclose(f);
 	if (ret < 0) {
 		free(buf);
-		return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, ret, "cannot read %s", path);
+		return mi_err_setx(err, MI_CNI_ERR_KUBECONFIG, ret,
+				   "cannot read %s", path);
 	}
 	buf[n] = '\0';
 	*out = buf;
@@ -339,7 +363,7 @@ static int token_header(const struct mi_kube *kc, struct curl_slist **hdrs,
 		}
 	}
 	if (!tok)
-		return 0;	/* no token configured */
+		return 0; /* no token configured */
 	n = strlen(tok);
 	while (n && isspace((unsigned char)tok[n - 1]))
 		tok[--n] = '\0';
@@ -360,20 +384,23 @@ static void set_tls(CURL *c, const struct mi_kube *kc)
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	} else if (kc->ca_data) {
-		blob = (struct curl_blob){ kc->ca_data, kc->ca_len, CURL_BLOB_COPY };
+		blob = (struct curl_blob){ kc->ca_data, kc->ca_len,
+					   CURL_BLOB_COPY };
 		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
 	} else if (kc->ca_file) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, kc->ca_file);
 	}
 	if (kc->cert_data) {
-		blob = (struct curl_blob){ kc->cert_data, kc->cert_len, CURL_BLOB_COPY };
+		blob = (struct curl_blob){ kc->cert_data, kc->cert_len,
+					   CURL_BLOB_COPY };
 		curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &blob);
 		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
 	} else if (kc->cert_file) {
 		curl_easy_setopt(c, CURLOPT_SSLCERT, kc->cert_file);
 	}
 	if (kc->key_data) {
-		blob = (struct curl_blob){ kc->key_data, kc->key_len, CURL_BLOB_COPY };
+		blob = (struct curl_blob){ kc->key_data, kc->key_len,
+					   CURL_BLOB_COPY };
 		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &blob);
 		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
 	} else if (kc->key_file) {
@@ -390,7 +417,8 @@ static void status_message(const struct body *b, char *msg, size_t size)
 	    json_object_is_type(m, json_type_string))
 		snprintf(msg, size, "%s", json_object_get_string(m));
 	else
-		snprintf(msg, size, "%.120s", b->buf ? b->buf : "(empty answer)");
+		snprintf(msg, size, "%.120s",
+			 b->buf ? b->buf : "(empty answer)");
 	json_object_put(o);
 }
 
@@ -401,14 +429,17 @@ static int check_pod(const struct body *b, const char *ns, const char *name,
 	json_object *o, *kind, *meta;
 
 	if (!tok)
-		return mi_err_setx(err, MI_EXIT_NOMEM, -ENOMEM, "out of memory");
+		return mi_err_setx(err, MI_EXIT_NOMEM, -ENOMEM,
+				   "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = b->buf ? json_tokener_parse_ex(tok, b->buf, (int)b->len) : NULL;
 	if (!o || json_tokener_get_error(tok) != json_tokener_success) {
 		json_tokener_free(tok);
 		json_object_put(o);
-		return mi_err_setx(err, MI_CNI_ERR_API, -EBADMSG,
-				   "the API server's answer for pod %s/%s is not JSON", ns, name);
+		return mi_err_setx(
+			err, MI_CNI_ERR_API, -EBADMSG,
+			"the API server's answer for pod %s/%s is not JSON", ns,
+			name);
 	}
 	json_tokener_free(tok);
 	if (!json_object_is_type(o, json_type_object) ||
@@ -418,9 +449,11 @@ static int check_pod(const struct body *b, const char *ns, const char *name,
 	    !json_object_object_get_ex(o, "metadata", &meta) ||
 	    !json_object_is_type(meta, json_type_object)) {
 		json_object_put(o);
-		return mi_err_setx(err, MI_CNI_ERR_API, -EBADMSG,
-				   "the API server's answer for pod %s/%s is not a Pod (kind Pod with metadata)",
-				   ns, name);
+		return mi_err_setx(
+			err, MI_CNI_ERR_API, -EBADMSG,
+			"the API server's answer for pod %s/%s is not a Pod "
+			"(kind Pod with metadata)",
+			ns, name);
 	}
 	*pod = o;
 	return 0;
@@ -438,7 +471,8 @@ static int get_once(const struct mi_kube *kc, const char *url, const char *ns,
 	int ret;
 
 	if (!c)
-		return mi_err_setx(err, MI_CNI_ERR_API, -ENOMEM, "cannot create an HTTP client");
+		return mi_err_setx(err, MI_CNI_ERR_API, -ENOMEM,
+				   "cannot create an HTTP client");
 	ret = token_header(kc, &hdrs, err);
 	if (ret < 0)
 		goto out;
@@ -457,19 +491,24 @@ static int get_once(const struct mi_kube *kc, const char *url, const char *ns,
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		ret = mi_err_setx(err, MI_CNI_ERR_API, -EIO, "GET %s: %s", url,
-				  b.too_big ? "answer larger than 16 MiB" :
-				  cerr[0] ? cerr : curl_easy_strerror(rc));
+				  b.too_big ? "answer larger than 16 MiB"
+				  : cerr[0] ? cerr
+					    : curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		status_message(&b, msg, sizeof(msg));
-		ret = mi_err_setx(err, MI_CNI_ERR_API, status == 404 ? -ENOENT : -EIO,
-				  "GET %s: HTTP %ld%s: %s", url, status,
-				  status == 404 ? " (pod not found)" :
-				  status == 401 ? " (unauthorized: check the token)" :
-				  status == 403 ? " (forbidden: the service account may not get pods)" : "",
-				  msg);
+		ret = mi_err_setx(
+			err, MI_CNI_ERR_API, status == 404 ? -ENOENT : -EIO,
+			"GET %s: HTTP %ld%s: %s", url, status,
+			status == 404	? " (pod not found)"
+			: status == 401 ? " (unauthorized: check the token)"
+			: status == 403
+				? " (forbidden: the service account may not "
+				  "get pods)"
+				: "",
+			msg);
 		goto out;
 	}
 	ret = check_pod(&b, ns, name, pod, err);
@@ -493,8 +532,8 @@ static char *pod_url(const char *server, const char *ns, const char *name)
 	if (ens && ename) {
 		n = slen + strlen(ens) + strlen(ename) + 64;
 		url = mi_xmalloc(n);
-		snprintf(url, n, "%.*s/api/v1/namespaces/%s/pods/%s", (int)slen, server,
-			 ens, ename);
+		snprintf(url, n, "%.*s/api/v1/namespaces/%s/pods/%s", (int)slen,
+			 server, ens, ename);
 	}
 	curl_free(ens);
 	curl_free(ename);
@@ -511,10 +550,10 @@ static void sleep_ms(unsigned int ms)
 		;
 }
 
-int mi_kube_get_pod(const struct mi_kube *kc, const char *ns,
-		    const char *name, unsigned int attempts,
-		    unsigned int interval_ms, const struct mi_log *log,
-		    json_object **pod, struct mi_err *err)
+int mi_kube_get_pod(const struct mi_kube *kc, const char *ns, const char *name,
+		    unsigned int attempts, unsigned int interval_ms,
+		    const struct mi_log *log, json_object **pod,
+		    struct mi_err *err)
 {
 	char *url = pod_url(kc->server, ns, name);
 	struct mi_err last = { 0 };
@@ -522,24 +561,31 @@ int mi_kube_get_pod(const struct mi_kube *kc, const char *ns,
 
 	*pod = NULL;
 	if (!url)
-		return mi_err_setx(err, MI_CNI_ERR_API, -ENOMEM, "cannot build the pod URL");
+		return mi_err_setx(err, MI_CNI_ERR_API, -ENOMEM,
+				   "cannot build the pod URL");
 	for (unsigned int i = 1; i <= attempts; i++) {
 		memset(&last, 0, sizeof(last));
 		ret = get_once(kc, url, ns, name, pod, &last);
 		if (ret == 0)
 			break;
 		if (i == 1)
-			mi_warn(log, "failed to get pod %s/%s (attempt 1 of %u, retrying every %u ms): %s",
+			mi_warn(log,
+				"failed to get pod %s/%s (attempt 1 of %u, "
+				"retrying every %u ms): %s",
 				ns, name, attempts, interval_ms, last.msg);
 		else
-			mi_debug(log, "failed to get pod %s/%s (attempt %u of %u): %s",
-				 ns, name, i, attempts, last.msg);
+			mi_debug(log,
+				 "failed to get pod %s/%s (attempt %u of %u): "
+				 "%s",
+				ns, name, i, attempts, last.msg);
 		if (i < attempts)
 			sleep_ms(interval_ms);
 	}
 	free(url);
 	if (ret < 0)
-		return mi_err_setx(err, last.exit, ret, "failed to get pod %s/%s after %u attempt%s: %s",
-				   ns, name, attempts, attempts == 1 ? "" : "s", last.msg);
+		return mi_err_setx(
+			err, last.exit, ret,
+			"failed to get pod %s/%s after %u attempt%s: %s", ns,
+			name, attempts, attempts == 1 ? "" : "s", last.msg);
 	return 0;
 }

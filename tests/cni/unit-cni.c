@@ -19,12 +19,15 @@
 /* the istio-cni entry of a conflist as Istio's node agent writes it */
 static const char istio_entry[] =
 	"{\"cniVersion\":\"0.3.1\",\"name\":\"k8s-pod-network\","
-	"\"ambient_enabled\":false,\"cni_agent_run_dir\":\"/var/run/istio-cni\","
-	"\"dns\":{},\"enable_ambient_detection_retry\":false,\"enablement_selectors\":[],"
+	"\"ambient_enabled\":false,\"cni_agent_run_dir\":\"/var/run/istio-cni\""
+	","
+	"\"dns\":{},\"enable_ambient_detection_retry\":false,\"enablement_selec"
+	"tors\":[],"
 	"\"exclude_namespaces\":[\"kube-system\",\"istio-system\"],\"ipam\":{},"
 	"\"native_nftables\":false,\"plugin_log_level\":\"debug\","
 	"\"pod_namespace\":\"istio-system\",\"type\":\"istio-cni\","
-	"\"prevResult\":{\"cniVersion\":\"0.3.1\",\"ips\":[{\"version\":\"4\",\"address\":\"10.1.0.5/16\"}]}}";
+	"\"prevResult\":{\"cniVersion\":\"0.3.1\",\"ips\":[{\"version\":\"4\","
+	"\"address\":\"10.1.0.5/16\"}]}}";
 
 static int conf(const char *text, struct mi_cni_conf *c, struct mi_err *err)
 {
@@ -57,11 +60,15 @@ static void test_conf__defaults_and_old_kubeconfig(void)
 	struct mi_cni_conf c;
 	struct mi_err err;
 
-	CHECK_EQ_INT(conf("{\"cniVersion\":\"1.0.0\",\"type\":\"meshinit-cni\","
-			  "\"exclude_namespaces\":null,"
-			  "\"kubernetes\":{\"kubeconfig\":\"/etc/cni/net.d/ZZZ-istio-cni-kubeconfig\"},"
-			  "\"meshinit\":{\"api_retries\":3,\"api_retry_interval\":\"200ms\"}}",
-			  &c, &err), 0);
+	CHECK_EQ_INT(
+		conf("{\"cniVersion\":\"1.0.0\",\"type\":\"meshinit-cni\","
+		     "\"exclude_namespaces\":null,"
+		     "\"kubernetes\":{\"kubeconfig\":\"/etc/cni/net.d/ZZZ-istio"
+		     "-cni-kubeconfig\"},"
+		     "\"meshinit\":{\"api_retries\":3,\"api_retry_interval\":\""
+		     "200ms\"}}",
+		     &c, &err),
+		0);
 	CHECK_EQ_STR(c.agent_run_dir, "/var/run/istio-cni");
 	CHECK_EQ_STR(c.kubeconfig, "/etc/cni/net.d/ZZZ-istio-cni-kubeconfig");
 	CHECK_EQ_STR(c.plugin_log_level, "");
@@ -70,33 +77,50 @@ static void test_conf__defaults_and_old_kubeconfig(void)
 	CHECK_EQ_INT(c.api_retries, 3);
 	CHECK_EQ_INT(c.api_interval_ms, 200);
 	mi_cni_conf_release(&c);
-	CHECK_EQ_INT(conf("{\"cniVersion\":\"0.4.0\",\"cni_agent_run_dir\":\"/run/x\"}", &c, &err), 0);
+	CHECK_EQ_INT(
+		conf("{\"cniVersion\":\"0.4.0\",\"cni_agent_run_dir\":\"/run/x"
+		     "\"}",
+		     &c, &err),
+		0);
 	CHECK_EQ_STR(c.kubeconfig, "/run/x/istio-cni-kubeconfig");
 	mi_cni_conf_release(&c);
 }
 
 static void test_conf__bad_input(void)
 {
-	static const struct { const char *text; int code; const char *msg; } cases[] = {
+	static const struct {
+		const char *text;
+		int code;
+		const char *msg;
+	} cases[] = {
 		{ "", MI_CNI_ERR_DECODE, "empty input" },
-		{ "{\"cniVersion\":\"1.0.0\"", MI_CNI_ERR_DECODE, "failed to parse" },
-		{ "{\"cniVersion\":\"1.0.0\"} x", MI_CNI_ERR_DECODE, "failed to parse" },
-		{ "{'cniVersion':'1.0.0'}", MI_CNI_ERR_DECODE, "failed to parse" },
+		{ "{\"cniVersion\":\"1.0.0\"", MI_CNI_ERR_DECODE,
+		  "failed to parse" },
+		{ "{\"cniVersion\":\"1.0.0\"} x", MI_CNI_ERR_DECODE,
+		  "failed to parse" },
+		{ "{'cniVersion':'1.0.0'}", MI_CNI_ERR_DECODE,
+		  "failed to parse" },
 		{ "[1,2]", MI_CNI_ERR_DECODE, "expected a JSON object" },
-		{ "{\"cniVersion\":\"9.9.9\"}", MI_CNI_ERR_VERSION, "\"9.9.9\"" },
-		{ "{\"cniVersion\":\"0.2.0\"}", MI_CNI_ERR_VERSION, "incompatible" },
+		{ "{\"cniVersion\":\"9.9.9\"}", MI_CNI_ERR_VERSION,
+		  "\"9.9.9\"" },
+		{ "{\"cniVersion\":\"0.2.0\"}", MI_CNI_ERR_VERSION,
+		  "incompatible" },
 		{ "{\"type\":\"istio-cni\"}", MI_CNI_ERR_VERSION, "missing" },
-		{ "{\"cniVersion\":1}", MI_CNI_ERR_CONFIG, "\"cniVersion\" must be a string" },
-		{ "{\"cniVersion\":\"1.0.0\",\"exclude_namespaces\":\"kube-system\"}",
+		{ "{\"cniVersion\":1}", MI_CNI_ERR_CONFIG,
+		  "\"cniVersion\" must be a string" },
+		{ "{\"cniVersion\":\"1.0.0\",\"exclude_namespaces\":\"kube-syst"
+		  "em\"}",
 		  MI_CNI_ERR_CONFIG, "exclude_namespaces" },
 		{ "{\"cniVersion\":\"1.0.0\",\"exclude_namespaces\":[1]}",
 		  MI_CNI_ERR_CONFIG, "item 1" },
 		{ "{\"cniVersion\":\"1.0.0\",\"native_nftables\":\"yes\"}",
 		  MI_CNI_ERR_CONFIG, "native_nftables" },
-		{ "{\"cniVersion\":\"1.0.0\",\"prevResult\":[]}", MI_CNI_ERR_CONFIG, "prevResult" },
+		{ "{\"cniVersion\":\"1.0.0\",\"prevResult\":[]}",
+		  MI_CNI_ERR_CONFIG, "prevResult" },
 		{ "{\"cniVersion\":\"1.0.0\",\"meshinit\":{\"api_retries\":0}}",
 		  MI_CNI_ERR_CONFIG, "api_retries" },
-		{ "{\"cniVersion\":\"1.0.0\",\"meshinit\":{\"api_retry_interval\":\"soon\"}}",
+		{ "{\"cniVersion\":\"1.0.0\",\"meshinit\":{\"api_retry_interval"
+		  "\":\"soon\"}}",
 		  MI_CNI_ERR_CONFIG, "\"soon\"" },
 	};
 	struct mi_cni_conf c;
@@ -116,9 +140,13 @@ static void test_args__parse(void)
 	struct mi_cni_args a;
 	struct mi_err err = { 0 };
 
-	CHECK_EQ_INT(mi_cni_args_parse("IgnoreUnknown=1;K8S_POD_NAMESPACE=default;"
-				       "K8S_POD_NAME=app-1;K8S_POD_INFRA_CONTAINER_ID=abc;"
-				       "K8S_POD_UID=u-1;FOO=bar", &a, &err), 0);
+	CHECK_EQ_INT(
+		mi_cni_args_parse(
+			"IgnoreUnknown=1;K8S_POD_NAMESPACE=default;"
+			"K8S_POD_NAME=app-1;K8S_POD_INFRA_CONTAINER_ID=abc;"
+			"K8S_POD_UID=u-1;FOO=bar",
+			&a, &err),
+		0);
 	CHECK_EQ_STR(a.pod_namespace, "default");
 	CHECK_EQ_STR(a.pod_name, "app-1");
 	CHECK_EQ_STR(a.pod_uid, "u-1");
@@ -138,7 +166,8 @@ static const char kubeconfig_tls[] =
 	"apiVersion: v1\n"
 	"clusters:\n"
 	"- cluster:\n"
-	"    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n"
+	"    certificate-authority-data: "
+	"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n"
 	"    server: https://10.96.0.1:443\n"
 	"  name: local\n"
 	"contexts:\n"
@@ -158,7 +187,10 @@ static void test_kube__istio_kubeconfig(void)
 	struct mi_kube kc;
 	struct mi_err err = { 0 };
 
-	CHECK_EQ_INT(mi_kube_config_parse(kubeconfig_tls, strlen(kubeconfig_tls), "/x", &kc, &err), 0);
+	CHECK_EQ_INT(mi_kube_config_parse(kubeconfig_tls,
+					  strlen(kubeconfig_tls), "/x", &kc,
+					  &err),
+		     0);
 	CHECK_EQ_STR(kc.server, "https://10.96.0.1:443");
 	CHECK_EQ_STR(kc.ca_data, "-----BEGIN CERTIFICATE-----\n");
 	CHECK_EQ_INT(kc.ca_len, 28);
@@ -170,13 +202,19 @@ static void test_kube__istio_kubeconfig(void)
 static void test_kube__files_and_certs(void)
 {
 	static const char text[] =
-		"{\"current-context\":\"c\",\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\",\"user\":\"u\"}}],"
-		"\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":\"https://api:6443\",\"certificate-authority\":\"ca.crt\"}}],"
-		"\"users\":[{\"name\":\"u\",\"user\":{\"client-certificate-data\":\"Y2VydA==\",\"client-key\":\"/k/key.pem\",\"tokenFile\":\"tok\"}}]}";
+		"{\"current-context\":\"c\",\"contexts\":[{\"name\":\"c\",\"con"
+		"text\":{\"cluster\":\"k\",\"user\":\"u\"}}],"
+		"\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":\"https:"
+		"//api:6443\",\"certificate-authority\":\"ca.crt\"}}],"
+		"\"users\":[{\"name\":\"u\",\"user\":{\"client-certificate-data"
+		"\":\"Y2VydA==\",\"client-key\":\"/k/key.pem\",\"tokenFile\":\""
+		"tok\"}}]}";
 	struct mi_kube kc;
 	struct mi_err err = { 0 };
 
-	CHECK_EQ_INT(mi_kube_config_parse(text, strlen(text), "/etc/kc", &kc, &err), 0);
+	CHECK_EQ_INT(
+		mi_kube_config_parse(text, strlen(text), "/etc/kc", &kc, &err),
+		0);
 	CHECK_EQ_STR(kc.ca_file, "/etc/kc/ca.crt");
 	CHECK_EQ_STR(kc.cert_data, "cert");
 	CHECK_EQ_STR(kc.key_file, "/k/key.pem");
@@ -186,27 +224,39 @@ static void test_kube__files_and_certs(void)
 
 static void test_kube__bad(void)
 {
-	static const struct { const char *text, *msg; } cases[] = {
+	static const struct {
+		const char *text, *msg;
+	} cases[] = {
 		{ "clusters: [\n  - a: b\n", "YAML error" },
 		{ "- a\n- b\n", "not a kubeconfig" },
 		{ "clusters: []\n", "current-context is not set" },
-		{ "current-context: x\ncontexts: []\n", "\"x\" is not among the contexts" },
-		{ "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k}\n", "no known cluster" },
-		{ "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k}\n"
-		  "clusters:\n- name: k\n  cluster: {server: 'ftp://x'}\n", "no https://" },
-		{ "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k}\n"
-		  "clusters:\n- name: k\n  cluster: {server: 'https://x', certificate-authority-data: '@@'}\n",
+		{ "current-context: x\ncontexts: []\n",
+		  "\"x\" is not among the contexts" },
+		{ "current-context: x\ncontexts:\n- name: x\n  context: "
+		  "{cluster: k}\n",
+		  "no known cluster" },
+		{ "current-context: x\ncontexts:\n- name: x\n  context: "
+		  "{cluster: k}\n"
+		  "clusters:\n- name: k\n  cluster: {server: 'ftp://x'}\n",
+		  "no https://" },
+		{ "current-context: x\ncontexts:\n- name: x\n  context: "
+		  "{cluster: k}\n"
+		  "clusters:\n- name: k\n  cluster: {server: 'https://x', "
+		  "certificate-authority-data: '@@'}\n",
 		  "not valid base64" },
-		{ "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k, user: u}\n"
+		{ "current-context: x\ncontexts:\n- name: x\n  context: "
+		  "{cluster: k, user: u}\n"
 		  "clusters:\n- name: k\n  cluster: {server: 'https://x'}\n"
-		  "users:\n- name: u\n  user: {client-certificate: /c}\n", "without a key" },
+		  "users:\n- name: u\n  user: {client-certificate: /c}\n",
+		  "without a key" },
 	};
 	struct mi_kube kc;
 	struct mi_err err;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		memset(&err, 0, sizeof(err));
-		CHECK(mi_kube_config_parse(cases[i].text, strlen(cases[i].text), "", &kc, &err) < 0);
+		CHECK(mi_kube_config_parse(cases[i].text, strlen(cases[i].text),
+					   "", &kc, &err) < 0);
 		CHECK_EQ_INT(err.exit, MI_CNI_ERR_KUBECONFIG);
 		CHECK_CONTAINS(err.msg, cases[i].msg);
 		mi_kube_release(&kc);
@@ -216,33 +266,46 @@ static void test_kube__bad(void)
 /* ---- Pod -> configuration ---- */
 
 /* A Pod as Istio's injector writes it in CNI mode, with @ann and @env added. */
-static json_object *pod(const char *ann, const char *proxy_extra, const char *init)
+static json_object *pod(const char *ann, const char *proxy_extra,
+			const char *init)
 {
 	char buf[8192];
 	json_object *o;
 
-	snprintf(buf, sizeof(buf),
-		 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"app\",\"namespace\":\"default\","
-		 "\"labels\":{\"app\":\"app\",\"security.istio.io/tlsMode\":\"istio\"},"
-		 "\"annotations\":{\"sidecar.istio.io/status\":\"{\\\"initContainers\\\":[\\\"istio-validation\\\"],\\\"containers\\\":[\\\"istio-proxy\\\"]}\","
-		 "\"kubectl.kubernetes.io/default-container\":\"app\"%s}},"
-		 "\"spec\":{\"initContainers\":[%s{\"name\":\"istio-validation\",\"image\":\"meshinit\","
-		 "\"args\":[\"istio-iptables\",\"-p\",\"15001\",\"--run-validation\",\"--skip-rule-apply\"],"
-		 "\"securityContext\":{\"runAsUser\":1337,\"runAsGroup\":1337}}],"
-		 "\"containers\":[{\"name\":\"app\",\"image\":\"app\"},"
-		 "{\"name\":\"istio-proxy\",\"image\":\"proxyv2\",\"args\":[\"proxy\",\"sidecar\",\"--domain\",\"x\"],"
-		 "\"env\":[{\"name\":\"PILOT_CERT_PROVIDER\",\"value\":\"istiod\"},"
-		 "{\"name\":\"POD_NAME\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}}%s],"
-		 "\"securityContext\":{\"runAsUser\":1337,\"runAsGroup\":1337}}]}}",
-		 ann, init, proxy_extra);
+	snprintf(
+		buf, sizeof(buf),
+		"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\""
+		":\"app\",\"namespace\":\"default\","
+		"\"labels\":{\"app\":\"app\",\"security.istio.io/tlsMode\":\"is"
+		"tio\"},"
+		"\"annotations\":{\"sidecar.istio.io/status\":\"{\\\"initContai"
+		"ners\\\":[\\\"istio-validation\\\"],\\\"containers\\\":[\\\"is"
+		"tio-proxy\\\"]}\","
+		"\"kubectl.kubernetes.io/default-container\":\"app\"%s}},"
+		"\"spec\":{\"initContainers\":[%s{\"name\":\"istio-validation\""
+		",\"image\":\"meshinit\","
+		"\"args\":[\"istio-iptables\",\"-p\",\"15001\",\"--run-validati"
+		"on\",\"--skip-rule-apply\"],"
+		"\"securityContext\":{\"runAsUser\":1337,\"runAsGroup\":1337}}]"
+		","
+		"\"containers\":[{\"name\":\"app\",\"image\":\"app\"},"
+		"{\"name\":\"istio-proxy\",\"image\":\"proxyv2\",\"args\":[\"pr"
+		"oxy\",\"sidecar\",\"--domain\",\"x\"],"
+		"\"env\":[{\"name\":\"PILOT_CERT_PROVIDER\",\"value\":\"istiod"
+		"\"},"
+		"{\"name\":\"POD_NAME\",\"valueFrom\":{\"fieldRef\":{\"fieldPat"
+		"h\":\"metadata.name\"}}}%s],"
+		"\"securityContext\":{\"runAsUser\":1337,\"runAsGroup\":1337}}]"
+		"}}",
+		ann, init, proxy_extra);
 	o = json_tokener_parse(buf);
 	if (!o)
 		printf("# bad test pod JSON: %s\n", buf);
 	return o;
 }
 
-static int derive(json_object *p, char *const env[], struct mi_cni_pod_plan *plan,
-		  struct mi_err *err)
+static int derive(json_object *p, char *const env[],
+		  struct mi_cni_pod_plan *plan, struct mi_err *err)
 {
 	int ret;
 
@@ -272,15 +335,20 @@ static void test_pod__istio_defaults(void)
 	CHECK_EQ_INT(derive(pod("", "", ""), NULL, &plan, &err), 0);
 	CHECK_EQ_INT(plan.action, MI_CNI_POD_CAPTURE);
 	CHECK_EQ_STR(joined(&plan),
-		     "--envoy-port=15001 --inbound-capture-port=15006 --proxy-uid=1337 --proxy-gid=1337 "
-		     "--istio-inbound-interception-mode=REDIRECT --istio-service-cidr=* "
+		     "--envoy-port=15001 --inbound-capture-port=15006 "
+		     "--proxy-uid=1337 --proxy-gid=1337 "
+		     "--istio-inbound-interception-mode=REDIRECT "
+		     "--istio-service-cidr=* "
 		     "--istio-service-exclude-cidr= --istio-inbound-ports=* "
 		     "--istio-local-exclude-ports=15020,15021,15090 "
-		     "--istio-local-outbound-ports-exclude=15020 --istio-outbound-ports= "
+		     "--istio-local-outbound-ports-exclude=15020 "
+		     "--istio-outbound-ports= "
 		     "--istio-exclude-interfaces= --kube-virt-interfaces=");
 	CHECK(plan.envp[0] == NULL);
-	CHECK_EQ_INT(mi_cli_parse(plan.argc, plan.argv, plan.envp, &cli, &err), 0);
-	CHECK(!cli.cfg.tproxy && !cli.cfg.redirect_dns && cli.cfg.proxy_port == 15001);
+	CHECK_EQ_INT(mi_cli_parse(plan.argc, plan.argv, plan.envp, &cli, &err),
+		     0);
+	CHECK(!cli.cfg.tproxy && !cli.cfg.redirect_dns &&
+	      cli.cfg.proxy_port == 15001);
 	CHECK_EQ_INT(cli.cfg.outbound, MI_CAPTURE_ALL);
 	mi_config_release(&cli.cfg);
 	mi_cni_pod_release(&plan);
@@ -288,21 +356,28 @@ static void test_pod__istio_defaults(void)
 
 static void test_pod__annotations_env_ids(void)
 {
-	char *env[] = { (char *)"PATH=/bin", (char *)"ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE=999", (char *)"REDIRECT_DNS=true", NULL };
+	char *env[] = { (char *)"PATH=/bin",
+			(char *)"ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE=999",
+			(char *)"REDIRECT_DNS=true", NULL };
 	struct mi_cni_pod_plan plan;
 	struct mi_err err;
 	struct mi_cli cli;
-	json_object *p = pod(",\"sidecar.istio.io/interceptionMode\":\"TPROXY\","
-			     "\"traffic.sidecar.istio.io/excludeInboundPorts\":\" 8080,15021 \","
-			     "\"traffic.sidecar.istio.io/includeOutboundIPRanges\":\"10.0.0.0/8,fd00::/8\","
-			     "\"traffic.sidecar.istio.io/excludeOutboundPorts\":\"5432\","
-			     "\"traffic.sidecar.istio.io/kubevirtInterfaces\":\"old0\","
-			     "\"istio.io/reroute-virtual-interfaces\":\"net1\","
-			     "\"meshinit.io/exclude-outbound-uids\":\"1001\","
-			     "\"meshinit.io/exclude-outbound-ports-for-uids\":\"tcp:443:1002\"",
-			     ",{\"name\":\"ISTIO_META_DNS_CAPTURE\",\"value\":\"true\"},"
-			     "{\"name\":\"ISTIO_DUAL_STACK\",\"value\":\"1\"},"
-			     "{\"name\":\"INVALID_DROP\",\"value\":\"maybe\"}", "");
+	json_object *p = pod(
+		",\"sidecar.istio.io/interceptionMode\":\"TPROXY\","
+		"\"traffic.sidecar.istio.io/excludeInboundPorts\":\" "
+		"8080,15021 \","
+		"\"traffic.sidecar.istio.io/includeOutboundIPRanges\":\"10.0.0."
+		"0/8,fd00::/8\","
+		"\"traffic.sidecar.istio.io/excludeOutboundPorts\":\"5432\","
+		"\"traffic.sidecar.istio.io/kubevirtInterfaces\":\"old0\","
+		"\"istio.io/reroute-virtual-interfaces\":\"net1\","
+		"\"meshinit.io/exclude-outbound-uids\":\"1001\","
+		"\"meshinit.io/exclude-outbound-ports-for-uids\":\"tcp:443:1002"
+		"\"",
+		",{\"name\":\"ISTIO_META_DNS_CAPTURE\",\"value\":\"true\"},"
+		"{\"name\":\"ISTIO_DUAL_STACK\",\"value\":\"1\"},"
+		"{\"name\":\"INVALID_DROP\",\"value\":\"maybe\"}",
+		"");
 
 	/* runAsUser/runAsGroup of istio-proxy */
 	json_object *spec, *cs, *proxy, *sc;
@@ -315,20 +390,29 @@ static void test_pod__annotations_env_ids(void)
 
 	CHECK_EQ_INT(derive(p, env, &plan, &err), 0);
 	CHECK_CONTAINS(joined(&plan), "--proxy-uid=2000 --proxy-gid=1337 ");
-	CHECK_CONTAINS(joined(&plan), "--istio-inbound-interception-mode=TPROXY");
-	CHECK_CONTAINS(joined(&plan), "--istio-local-exclude-ports=8080,15021,15020,15090 ");
-	CHECK_CONTAINS(joined(&plan), "--istio-service-cidr=10.0.0.0/8,fd00::/8 ");
-	CHECK_CONTAINS(joined(&plan), "--istio-local-outbound-ports-exclude=5432 ");
+	CHECK_CONTAINS(joined(&plan),
+		       "--istio-inbound-interception-mode=TPROXY");
+	CHECK_CONTAINS(joined(&plan),
+		       "--istio-local-exclude-ports=8080,15021,15020,15090 ");
+	CHECK_CONTAINS(joined(&plan),
+		       "--istio-service-cidr=10.0.0.0/8,fd00::/8 ");
+	CHECK_CONTAINS(joined(&plan),
+		       "--istio-local-outbound-ports-exclude=5432 ");
 	CHECK_CONTAINS(joined(&plan), "--kube-virt-interfaces=net1 ");
-	CHECK_CONTAINS(joined(&plan), "--redirect-dns --capture-all-dns --dual-stack ");
+	CHECK_CONTAINS(joined(&plan),
+		       "--redirect-dns --capture-all-dns --dual-stack ");
 	CHECK(!strstr(joined(&plan), "--drop-invalid"));
-	CHECK_CONTAINS(joined(&plan), "--exclude-outbound-uids=1001 --exclude-outbound-ports-for-uids=tcp:443:1002");
+	CHECK_CONTAINS(joined(&plan),
+		       "--exclude-outbound-uids=1001 "
+		       "--exclude-outbound-ports-for-uids=tcp:443:1002");
 	CHECK_EQ_INT(plan.n_warn, 1);
 	CHECK_CONTAINS(plan.warn[0], "INVALID_DROP=\"maybe\"");
 	CHECK_EQ_STR(plan.envp[0], "ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE=999");
-	CHECK(plan.envp[1] == NULL);	/* REDIRECT_DNS of the node is not read */
-	CHECK_EQ_INT(mi_cli_parse(plan.argc, plan.argv, plan.envp, &cli, &err), 0);
-	CHECK(cli.cfg.tproxy && cli.cfg.redirect_dns && cli.cfg.capture_all_dns && cli.cfg.dual_stack);
+	CHECK(plan.envp[1] == NULL); /* REDIRECT_DNS of the node is not read */
+	CHECK_EQ_INT(mi_cli_parse(plan.argc, plan.argv, plan.envp, &cli, &err),
+		     0);
+	CHECK(cli.cfg.tproxy && cli.cfg.redirect_dns &&
+	      cli.cfg.capture_all_dns && cli.cfg.dual_stack);
 	CHECK(!cli.cfg.drop_invalid);
 	CHECK_EQ_INT(cli.cfg.exclude_uids.n, 1);
 	mi_config_release(&cli.cfg);
@@ -337,17 +421,24 @@ static void test_pod__annotations_env_ids(void)
 
 static void test_pod__left_alone(void)
 {
-	static const struct { const char *ann, *env, *init, *reason; } cases[] = {
+	static const struct {
+		const char *ann, *env, *init, *reason;
+	} cases[] = {
 		{ "", "", "{\"name\":\"istio-init\"},", "istio-init" },
-		{ "", ",{\"name\":\"DISABLE_ENVOY\",\"value\":\"true\"}", "", "DISABLE_ENVOY" },
-		{ ",\"sidecar.istio.io/inject\":\"false\"", "", "", "inject-disabled" },
+		{ "", ",{\"name\":\"DISABLE_ENVOY\",\"value\":\"true\"}", "",
+		  "DISABLE_ENVOY" },
+		{ ",\"sidecar.istio.io/inject\":\"false\"", "", "",
+		  "inject-disabled" },
 	};
 	struct mi_cni_pod_plan plan;
 	struct mi_err err;
 	json_object *p, *meta, *ann, *spec, *cs, *proxy, *args;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		CHECK_EQ_INT(derive(pod(cases[i].ann, cases[i].env, cases[i].init), NULL, &plan, &err), 0);
+		CHECK_EQ_INT(
+			derive(pod(cases[i].ann, cases[i].env, cases[i].init),
+			       NULL, &plan, &err),
+			0);
 		CHECK_EQ_INT(plan.action, MI_CNI_POD_SKIP);
 		CHECK_CONTAINS(plan.reason, cases[i].reason);
 		mi_cni_pod_release(&plan);
@@ -365,7 +456,8 @@ static void test_pod__left_alone(void)
 	p = pod(",\"sidecar.istio.io/inject\":\"false\"", "", "");
 	json_object_object_get_ex(p, "metadata", &meta);
 	json_object_object_get_ex(meta, "labels", &ann);
-	json_object_object_add(ann, "sidecar.istio.io/inject", json_object_new_string("true"));
+	json_object_object_add(ann, "sidecar.istio.io/inject",
+			       json_object_new_string("true"));
 	CHECK_EQ_INT(derive(p, NULL, &plan, &err), 0);
 	CHECK_EQ_INT(plan.action, MI_CNI_POD_CAPTURE);
 	mi_cni_pod_release(&plan);
@@ -387,7 +479,10 @@ static void test_pod__left_alone(void)
 	json_object_array_del_idx(cs, 1, 1);
 	CHECK_EQ_INT(derive(p, NULL, &plan, &err), 0);
 	CHECK_EQ_INT(plan.action, MI_CNI_POD_SKIP);
-	CHECK_CONTAINS(plan.reason, "does not have istio-proxy container (have [istio-validation app])");
+	CHECK_CONTAINS(
+		plan.reason,
+		"does not have istio-proxy container (have [istio-validation "
+		"app])");
 	mi_cni_pod_release(&plan);
 }
 
@@ -397,9 +492,14 @@ static void test_pod__native_sidecar_proxy(void)
 	struct mi_err err;
 
 	/* istio-proxy as an init container (restartPolicy Always), uid 1500 */
-	CHECK_EQ_INT(derive(pod("", "", "{\"name\":\"istio-proxy\",\"restartPolicy\":\"Always\","
-				"\"args\":[\"proxy\",\"sidecar\"],\"securityContext\":{\"runAsUser\":1500,\"runAsGroup\":1500}},"),
-			    NULL, &plan, &err), 0);
+	CHECK_EQ_INT(
+		derive(pod("", "",
+			   "{\"name\":\"istio-proxy\",\"restartPolicy\":\"Alway"
+			   "s\","
+			   "\"args\":[\"proxy\",\"sidecar\"],\"securityContext"
+			   "\":{\"runAsUser\":1500,\"runAsGroup\":1500}},"),
+		       NULL, &plan, &err),
+		0);
 	CHECK_EQ_INT(plan.action, MI_CNI_POD_CAPTURE);
 	/* Istio keeps the last istio-proxy it sees: the regular container */
 	CHECK_CONTAINS(joined(&plan), "--proxy-uid=1337");
@@ -408,19 +508,32 @@ static void test_pod__native_sidecar_proxy(void)
 
 static void test_pod__invalid_annotations(void)
 {
-	static const struct { const char *ann, *msg; } cases[] = {
-		{ ",\"sidecar.istio.io/interceptionMode\":\"tproxy\"", "expected REDIRECT or TPROXY" },
-		{ ",\"traffic.sidecar.istio.io/includeInboundPorts\":\"80,http\"", "includeInboundPorts" },
-		{ ",\"traffic.sidecar.istio.io/excludeOutboundPorts\":\"80,\"", "excludeOutboundPorts" },
-		{ ",\"traffic.sidecar.istio.io/includeInboundPorts\":\"8000-9000\"", "list of ports" },
-		{ ",\"traffic.sidecar.istio.io/excludeOutboundIPRanges\":\"10.0.0.0/8, 1.1.1.1/32\"", "no blanks" },
-		{ ",\"traffic.sidecar.istio.io/includeOutboundIPRanges\":\"10.0.0.1\"", "includeOutboundIPRanges" },
+	static const struct {
+		const char *ann, *msg;
+	} cases[] = {
+		{ ",\"sidecar.istio.io/interceptionMode\":\"tproxy\"",
+		  "expected REDIRECT or TPROXY" },
+		{ ",\"traffic.sidecar.istio.io/includeInboundPorts\":\"80,http"
+		  "\"",
+		  "includeInboundPorts" },
+		{ ",\"traffic.sidecar.istio.io/excludeOutboundPorts\":\"80,\"",
+		  "excludeOutboundPorts" },
+		{ ",\"traffic.sidecar.istio.io/includeInboundPorts\":\"8000-900"
+		  "0\"",
+		  "list of ports" },
+		{ ",\"traffic.sidecar.istio.io/excludeOutboundIPRanges\":\"10.0"
+		  ".0.0/8, 1.1.1.1/32\"",
+		  "no blanks" },
+		{ ",\"traffic.sidecar.istio.io/includeOutboundIPRanges\":\"10.0"
+		  ".0.1\"",
+		  "includeOutboundIPRanges" },
 	};
 	struct mi_cni_pod_plan plan;
 	struct mi_err err;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		if (!CHECK(derive(pod(cases[i].ann, "", ""), NULL, &plan, &err) < 0))
+		if (!CHECK(derive(pod(cases[i].ann, "", ""), NULL, &plan,
+				  &err) < 0))
 			NOTE("accepted %s", cases[i].ann);
 		CHECK_EQ_INT(err.exit, MI_CNI_ERR_POD);
 		CHECK_CONTAINS(err.msg, cases[i].msg);
@@ -435,18 +548,29 @@ static void test_pod__blame(void)
 	struct mi_cli cli;
 
 	/* Istio's check passes (a decimal), meshinit's parser rejects 0 */
-	CHECK_EQ_INT(derive(pod(",\"traffic.sidecar.istio.io/excludeOutboundIPRanges\":\"10.0.0.0/33\"", "", ""),
-			    NULL, &plan, &err), 0);
+	CHECK_EQ_INT(
+		derive(pod(",\"traffic.sidecar.istio.io/excludeOutboundIPRanges"
+			   "\":\"10.0.0.0/33\"",
+			   "", ""),
+		       NULL, &plan, &err),
+		0);
 	CHECK(mi_cli_parse(plan.argc, plan.argv, plan.envp, &cli, &err) < 0);
 	mi_cni_pod_blame(&err);
-	CHECK_CONTAINS(err.msg, "from annotation traffic.sidecar.istio.io/excludeOutboundIPRanges: ");
+	CHECK_CONTAINS(err.msg,
+		       "from annotation "
+		       "traffic.sidecar.istio.io/excludeOutboundIPRanges: ");
 	mi_config_release(&cli.cfg);
 	mi_cni_pod_release(&plan);
-	CHECK_EQ_INT(derive(pod(",\"meshinit.io/exclude-outbound-uids\":\"nobody-here-x\"", "", ""),
-			    NULL, &plan, &err), 0);
+	CHECK_EQ_INT(
+		derive(pod(",\"meshinit.io/exclude-outbound-uids\":\"nobody-her"
+			   "e-x\"",
+			   "", ""),
+		       NULL, &plan, &err),
+		0);
 	CHECK(mi_cli_parse(plan.argc, plan.argv, plan.envp, &cli, &err) < 0);
 	mi_cni_pod_blame(&err);
-	CHECK_CONTAINS(err.msg, "from annotation meshinit.io/exclude-outbound-uids");
+	CHECK_CONTAINS(err.msg,
+		       "from annotation meshinit.io/exclude-outbound-uids");
 	mi_config_release(&cli.cfg);
 	mi_cni_pod_release(&plan);
 }
@@ -471,9 +595,15 @@ static int plugin(const char *stdin_text, char **env, char **out)
 static void test_plugin__version_and_errors(void)
 {
 	char *ver[] = { (char *)"CNI_COMMAND=VERSION", NULL };
-	char *add[] = { (char *)"CNI_COMMAND=ADD", (char *)"CNI_CONTAINERID=c1", (char *)"CNI_IFNAME=eth0",
-			(char *)"CNI_PATH=/usr/lib/cni", (char *)"CNI_NETNS=/var/run/netns/none", NULL };
-	char *add_nons[] = { (char *)"CNI_COMMAND=ADD", (char *)"CNI_CONTAINERID=c1", (char *)"CNI_IFNAME=eth0",
+	char *add[] = { (char *)"CNI_COMMAND=ADD",
+			(char *)"CNI_CONTAINERID=c1",
+			(char *)"CNI_IFNAME=eth0",
+			(char *)"CNI_PATH=/usr/lib/cni",
+			(char *)"CNI_NETNS=/var/run/netns/none",
+			NULL };
+	char *add_nons[] = { (char *)"CNI_COMMAND=ADD",
+			     (char *)"CNI_CONTAINERID=c1",
+			     (char *)"CNI_IFNAME=eth0",
 			     (char *)"CNI_PATH=/usr/lib/cni", NULL };
 	char *gc[] = { (char *)"CNI_COMMAND=GC", NULL };
 	char *out = NULL;
@@ -506,9 +636,13 @@ static void test_plugin__version_and_errors(void)
 
 static void test_plugin__not_kubernetes_passes_through(void)
 {
-	char *add[] = { (char *)"CNI_COMMAND=ADD", (char *)"CNI_CONTAINERID=c1", (char *)"CNI_IFNAME=eth0",
-			(char *)"CNI_PATH=/usr/lib/cni", (char *)"CNI_NETNS=/nonexistent/ns",
-			(char *)"CNI_ARGS=IgnoreUnknown=1", NULL };
+	char *add[] = { (char *)"CNI_COMMAND=ADD",
+			(char *)"CNI_CONTAINERID=c1",
+			(char *)"CNI_IFNAME=eth0",
+			(char *)"CNI_PATH=/usr/lib/cni",
+			(char *)"CNI_NETNS=/nonexistent/ns",
+			(char *)"CNI_ARGS=IgnoreUnknown=1",
+			NULL };
 	char *out = NULL;
 	json_object *o, *prev, *want;
 
