@@ -9,9 +9,9 @@
 # Last line: "cni: N passed, N failed, N skipped".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-PASS=0
-FAIL=0
-SKIP=0
+TEST_NAME=cni
+# shellcheck source=../lib/testlib.sh
+. "$HERE/../lib/testlib.sh"
 
 suite() {	# suite NAME COMMAND...
 	local name=$1 rc
@@ -20,9 +20,9 @@ suite() {	# suite NAME COMMAND...
 	"$@"
 	rc=$?
 	case $rc in
-	0) PASS=$((PASS + 1)) ;;
-	77) SKIP=$((SKIP + 1)); echo "SKIPPED: cni $name" ;;
-	*) FAIL=$((FAIL + 1)); echo "FAILED: cni $name (exit $rc)" ;;
+	0) ok "$name" ;;
+	77) skipped "$name" ;;
+	*) not_ok "$name (exit $rc)" ;;
 	esac
 }
 
@@ -48,13 +48,12 @@ unit_valgrind() {
 suite unit-asan unit_asan
 suite unit-valgrind unit_valgrind
 if [ "$(id -u)" -ne 0 ]; then
-	echo "cni: e2e and conformance need root"
-	SKIP=$((SKIP + 2))
+	skipped "e2e (needs root)"
+	skipped "conformance (needs root)"
 else
 	# the end-to-end run uses the sanitizer build of the plugin
 	suite e2e env MESHINIT_CNI="${MESHINIT_CNI_SAN:-$MESHINIT_CNI}" \
 		ASAN_OPTIONS=detect_leaks=1 "$HERE/run.sh"
 	suite conformance "$HERE/conformance.sh"
 fi
-echo "cni: $PASS passed, $FAIL failed, $SKIP skipped"
-[ "$FAIL" -eq 0 ]
+finish

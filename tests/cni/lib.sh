@@ -13,6 +13,8 @@
 # network namespace: the "node" is $NODE.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/testlib.sh
+. "$HERE/../lib/testlib.sh"
 PY=${PY:-/usr/bin/python3}
 CNI_PLUGIN_DIR=${CNI_PLUGIN_DIR:-/usr/lib/cni}
 NS_PREFIX="mi-cni-$$"
@@ -34,7 +36,7 @@ cni_cleanup() {
 }
 
 cni_ns_add() {
-	ip netns add "$1" || { echo "FAIL: cannot create namespace $1"; exit 1; }
+	ip netns add "$1" || fail "cannot create namespace $1"
 	CNI_NSS+=("$1")
 	ip -n "$1" link set lo up
 }
@@ -52,8 +54,7 @@ api_start() {
 		[ -s "$ready" ] && return 0
 		sleep 0.05
 	done
-	echo "FAIL: API stand-in did not start: $(tail -n 5 "$T/api.out")"
-	exit 1
+	fail "API stand-in did not start: $(tail -n 5 "$T/api.out")"
 }
 
 api_stop() {
@@ -62,13 +63,12 @@ api_stop() {
 }
 
 cni_init() {
-	[ "$(id -u)" -eq 0 ] || { echo "cni: 0 passed, 0 failed, 1 skipped (needs root)"; exit 77; }
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
 	for b in loopback bridge host-local; do
-		[ -x "$CNI_PLUGIN_DIR/$b" ] || {
-			echo "FAIL: $CNI_PLUGIN_DIR/$b missing (Debian package containernetworking-plugins; make deps)"
-			exit 1; }
+		[ -x "$CNI_PLUGIN_DIR/$b" ] ||
+			fail "$CNI_PLUGIN_DIR/$b missing (Debian package containernetworking-plugins; make deps)"
 	done
-	T=$(mktemp -d /tmp/mi-cni.XXXXXX) || exit 1
+	T=$(mktemp -d /tmp/mi-cni.XXXXXX) || fail "mktemp"
 	chmod 755 "$T"
 	trap cni_cleanup EXIT
 	mkdir -p "$T/pki" "$T/pods" "$T/bin" "$T/run" "$T/ipam"
@@ -87,7 +87,7 @@ cni_init() {
 			-keyout client.key -out client.csr
 		openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
 			-days 2 -out client.crt
-	) >"$T/pki/openssl.log" 2>&1 || { echo "FAIL: openssl: $(tail -n 5 "$T/pki/openssl.log")"; exit 1; }
+	) >"$T/pki/openssl.log" 2>&1 || fail "openssl: $(tail -n 5 "$T/pki/openssl.log")"
 	TOKEN="token-$$-$RANDOM"
 	# the kubeconfig Istio's node agent writes (cni/pkg/install/kubeconfig.go)
 	cat > "$T/run/istio-cni-kubeconfig" <<-KC
