@@ -486,23 +486,30 @@ static void test_pod__left_alone(void)
 	mi_cni_pod_release(&plan);
 }
 
+static json_object *native_sidecar_pod(void)
+{
+	json_object *p = pod("", "",
+			     "{\"name\":\"istio-proxy\",\"restartPolicy\":"
+			     "\"Always\",\"args\":[\"proxy\",\"sidecar\"],"
+			     "\"securityContext\":{\"runAsUser\":1500,"
+			     "\"runAsGroup\":1600}},");
+	json_object *spec, *cs;
+
+	json_object_object_get_ex(p, "spec", &spec);
+	json_object_object_get_ex(spec, "containers", &cs);
+	json_object_array_del_idx(cs, 1, 1);	/* no regular istio-proxy */
+	return p;
+}
+
 static void test_pod__native_sidecar_proxy(void)
 {
 	struct mi_cni_pod_plan plan;
 	struct mi_err err;
 
-	/* istio-proxy as an init container (restartPolicy Always), uid 1500 */
-	CHECK_EQ_INT(
-		derive(pod("", "",
-			   "{\"name\":\"istio-proxy\",\"restartPolicy\":\"Alway"
-			   "s\","
-			   "\"args\":[\"proxy\",\"sidecar\"],\"securityContext"
-			   "\":{\"runAsUser\":1500,\"runAsGroup\":1500}},"),
-		       NULL, &plan, &err),
-		0);
+	/* istio-proxy as an init container (restartPolicy Always) */
+	CHECK_EQ_INT(derive(native_sidecar_pod(), NULL, &plan, &err), 0);
 	CHECK_EQ_INT(plan.action, MI_CNI_POD_CAPTURE);
-	/* Istio keeps the last istio-proxy it sees: the regular container */
-	CHECK_CONTAINS(joined(&plan), "--proxy-uid=1337");
+	CHECK_CONTAINS(joined(&plan), "--proxy-uid=1500 --proxy-gid=1600 ");
 	mi_cni_pod_release(&plan);
 }
 
