@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netns.h"
 #include "run.h"
+#include "util.h"
 #include "verify.h"
 
 #ifndef MI_VERSION
@@ -430,9 +431,9 @@ static int pod_config(struct cni_run *r, struct mi_cli *cli, struct mi_err *err)
 		return 1;
 	}
 	if (r->conf.ambient_enabled)
-		mi_debug(&r->log,
-			 "ambient_enabled is set; meshinit-cni handles sidecar "
-			 "pods only");
+		mi_log(&r->log, MI_LOG_DEBUG,
+		       "ambient_enabled is set; meshinit-cni handles sidecar "
+		       "pods only");
 	ret = mi_kube_config_load(r->conf.kubeconfig, &kc, err);
 	if (ret < 0)
 		return ret;
@@ -470,8 +471,8 @@ static int pod_config(struct cni_run *r, struct mi_cli *cli, struct mi_err *err)
 			snprintf(line + strlen(line),
 				 sizeof(line) - strlen(line), " %s",
 				 plan.argv[i]);
-		mi_debug(&r->log, "pod %s/%s: meshinit configuration:%s", ns,
-			 name, line);
+		mi_log(&r->log, MI_LOG_DEBUG,
+		       "pod %s/%s: meshinit configuration:%s", ns, name, line);
 	}
 out:
 	mi_cni_pod_release(&plan);

@@ -2,7 +2,12 @@
 #include "cniconf.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "util.h"
 
 const char *const mi_cni_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0",
 					NULL };

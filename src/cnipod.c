@@ -10,21 +10,23 @@
 #include <string.h>
 
 #include "cniconf.h"
+#include "util.h"
 
 #define ISTIO_INIT	   "istio-init"
 #define ISTIO_PROXY	   "istio-proxy"
-#define ANN_INJECT "sidecar.istio.io/inject"
-#define ANN_STATUS "sidecar.istio.io/status"
-#define ANN_MODE "sidecar.istio.io/interceptionMode"
-#define ANN_INCLUDE_CIDRS "traffic.sidecar.istio.io/includeOutboundIPRanges"
-#define ANN_EXCLUDE_CIDRS "traffic.sidecar.istio.io/excludeOutboundIPRanges"
-#define ANN_INCLUDE_IN "traffic.sidecar.istio.io/includeInboundPorts"
-#define ANN_EXCLUDE_IN "traffic.sidecar.istio.io/excludeInboundPorts"
-#define ANN_INCLUDE_OUT "traffic.sidecar.istio.io/includeOutboundPorts"
-#define ANN_EXCLUDE_OUT "traffic.sidecar.istio.io/excludeOutboundPorts"
-#define ANN_EXCLUDE_IFACES "traffic.sidecar.istio.io/excludeInterfaces"
-#define ANN_KUBEVIRT "traffic.sidecar.istio.io/kubevirtInterfaces"
-#define ANN_REROUTE_VIRT "istio.io/reroute-virtual-interfaces"
+#define ANN_INJECT	   "sidecar.istio.io/inject"
+#define ANN_STATUS	   "sidecar.istio.io/status"
+#define ANN_MODE	   "sidecar.istio.io/interceptionMode"
+#define TRAFFIC		   "traffic.sidecar.istio.io/"
+#define ANN_INCLUDE_CIDRS  TRAFFIC "includeOutboundIPRanges"
+#define ANN_EXCLUDE_CIDRS  TRAFFIC "excludeOutboundIPRanges"
+#define ANN_INCLUDE_IN	   TRAFFIC "includeInboundPorts"
+#define ANN_EXCLUDE_IN	   TRAFFIC "excludeInboundPorts"
+#define ANN_INCLUDE_OUT	   TRAFFIC "includeOutboundPorts"
+#define ANN_EXCLUDE_OUT	   TRAFFIC "excludeOutboundPorts"
+#define ANN_EXCLUDE_IFACES TRAFFIC "excludeInterfaces"
+#define ANN_KUBEVIRT	   TRAFFIC "kubevirtInterfaces"
+#define ANN_REROUTE_VIRT   "istio.io/reroute-virtual-interfaces"
 
 /* Istio's plugin: fixed ports, and the inbound ports it always excludes. */
 #define PROXY_PORT		"15001"
@@ -353,6 +355,24 @@ static void add_arg(struct mi_cni_pod_plan *out, const char *flag,
 	out->argv[out->argc++] = s;
 }
 
+/* True when @tok is one item of the comma list @list. */
+static bool list_has(const char *list, const char *tok)
+{
+	size_t n = strlen(tok);
+
+	for (const char *p = list; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == n && !memcmp(p, tok, n))
+			return true;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
 /* "a, b,a" -> "a,b": Istio's split and dedup of the inbound exclusions. */
 static char *exclude_inbound(const char *ann)
 {
@@ -369,7 +389,7 @@ static char *exclude_inbound(const char *ann)
 		 e > b && e[-1] != ',' ? "," : "", ALWAYS_EXCLUDED_INBOUND);
 	for (tok = strtok_r(all, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save))
-		if (!mi_strlist_has(res, tok)) {
+		if (!list_has(res, tok)) {
 			if (*res)
 				strcat(res, ",");
 			strcat(res, tok);

@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "cniconf.h"
+#include "util.h"
 
 #ifndef MI_VERSION
 #define MI_VERSION "0.1.0"
@@ -574,10 +575,10 @@ int mi_kube_get_pod(const struct mi_kube *kc, const char *ns, const char *name,
 				"retrying every %u ms): %s",
 				ns, name, attempts, interval_ms, last.msg);
 		else
-			mi_debug(log,
-				 "failed to get pod %s/%s (attempt %u of %u): "
-				 "%s",
-				ns, name, i, attempts, last.msg);
+			mi_log(log, MI_LOG_DEBUG,
+			       "failed to get pod %s/%s (attempt %u of %u): "
+			       "%s",
+			       ns, name, i, attempts, last.msg);
 		if (i < attempts)
 			sleep_ms(interval_ms);
 	}
