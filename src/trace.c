@@ -309,6 +309,17 @@ static void decode(const struct nftnl_trace *t, struct mi_trace_ev *e)
 	if (nftnl_trace_is_set(t, NFTNL_TRACE_RULE_HANDLE))
 		e->handle = nftnl_trace_get_u64(t, NFTNL_TRACE_RULE_HANDLE);
 	e->verdict = ev_verdict(t, e->type);
+	/*
+	 * Debian's 5.10 and 6.1 kernels send a rule whose verdict is
+	 * `return` as an event of type "return" (with the rule's handle);
+	 * 6.12 and later as a rule event. Make both a rule event. A "return"
+	 * event without a return verdict is the end of a chain reached with
+	 * no verdict: no rule decided there, whatever handle is attached.
+	 */
+	if (e->type == NFT_TRACETYPE_RETURN && e->verdict == NFT_RETURN && e->handle)
+		e->type = NFT_TRACETYPE_RULE;
+	else if (e->type == NFT_TRACETYPE_RETURN)
+		e->handle = 0;
 	e->has_iif = get_u32(t, NFTNL_TRACE_IIF, &e->iif);
 	e->has_oif = get_u32(t, NFTNL_TRACE_OIF, &e->oif);
 	e->has_mark = get_u32(t, NFTNL_TRACE_MARK, &e->mark);
