@@ -302,7 +302,9 @@ static const char *hint_text(enum mi_batch_hint hint, int code)
 		/* an expression type the kernel does not know: no module */
 		if (code == -ENOENT || code == -EOPNOTSUPP)
 			return " (the kernel lacks nft_tproxy, needed by "
-			       "-m TPROXY)";
+			       "-m TPROXY: load it with `modprobe nft_tproxy`, "
+			       "which also loads nf_tproxy_ipv4 and "
+			       "nf_tproxy_ipv6)";
 		break;
 	case MI_HINT_DESTROY:
 		if (code == -EINVAL || code == -EOPNOTSUPP)
