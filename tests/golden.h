@@ -133,7 +133,8 @@ static inline void golden_compare(const char *name, const char *ext, char *got)
 	}
 	want = golden_read(path);
 	if (!CHECK(want)) {
-		printf("# cannot read %s (make update-golden writes it)\n", path);
+		printf("# cannot read %s (make update-golden writes it)\n",
+		       path);
 	} else if (!CHECK(!strcmp(got, want))) {
 		snprintf(newp, sizeof(newp), "%s.new", path);
 		f = fopen(newp, "w");

@@ -31,13 +31,17 @@
 static const char *type_name(uint16_t t)
 {
 	static const char *const names[] = {
-		[NFT_MSG_NEWTABLE] = "NEWTABLE",   [NFT_MSG_DELTABLE] = "DELTABLE",
-		[NFT_MSG_NEWCHAIN] = "NEWCHAIN",   [NFT_MSG_NEWRULE] = "NEWRULE",
-		[NFT_MSG_NEWSET] = "NEWSET",	   [NFT_MSG_NEWSETELEM] = "NEWSETELEM",
+		[NFT_MSG_NEWTABLE] = "NEWTABLE",
+		[NFT_MSG_DELTABLE] = "DELTABLE",
+		[NFT_MSG_NEWCHAIN] = "NEWCHAIN",
+		[NFT_MSG_NEWRULE] = "NEWRULE",
+		[NFT_MSG_NEWSET] = "NEWSET",
+		[NFT_MSG_NEWSETELEM] = "NEWSETELEM",
 		[26] = "DESTROYTABLE",
 	};
 
-	return t < sizeof(names) / sizeof(names[0]) && names[t] ? names[t] : "?";
+	return t < sizeof(names) / sizeof(names[0]) && names[t] ? names[t]
+								: "?";
 }
 
 /*
@@ -49,12 +53,13 @@ static void fix_elem_types(struct nlmsghdr *nlh)
 {
 	struct nlattr *attr, *el;
 
-	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+	mnl_attr_for_each (attr, nlh, sizeof(struct nfgenmsg)) {
 		if (mnl_attr_get_type(attr) != NFTA_SET_ELEM_LIST_ELEMENTS)
 			continue;
-		mnl_attr_for_each_nested(el, attr)
-			el->nla_type = (uint16_t)((el->nla_type & ~NLA_TYPE_MASK) |
-						  NFTA_LIST_ELEM);
+		mnl_attr_for_each_nested (el, attr)
+			el->nla_type =
+				(uint16_t)((el->nla_type & ~NLA_TYPE_MASK) |
+					   NFTA_LIST_ELEM);
 	}
 }
 
@@ -77,15 +82,17 @@ static int set_text(const struct nftnl_set *s)
 	const void *d;
 	size_t n;
 
-	n = (size_t)snprintf(buf, sizeof(buf),
-			     "set %s table %s family %u id %u flags 0x%x key_type %u key_len %u",
-			     nftnl_set_get_str(s, NFTNL_SET_NAME),
-			     nftnl_set_get_str(s, NFTNL_SET_TABLE),
-			     nftnl_set_get_u32(s, NFTNL_SET_FAMILY),
-			     nftnl_set_get_u32(s, NFTNL_SET_ID),
-			     nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
-			     nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
-			     nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN));
+	n = (size_t)snprintf(
+		buf, sizeof(buf),
+		"set %s table %s family %u id %u flags 0x%x key_type %u "
+		"key_len %u",
+		nftnl_set_get_str(s, NFTNL_SET_NAME),
+		nftnl_set_get_str(s, NFTNL_SET_TABLE),
+		nftnl_set_get_u32(s, NFTNL_SET_FAMILY),
+		nftnl_set_get_u32(s, NFTNL_SET_ID),
+		nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+		nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
+		nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN));
 	if (nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT)) {
 		d = nftnl_set_get_data(s, NFTNL_SET_DESC_CONCAT, &len);
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " concat ");
@@ -119,12 +126,15 @@ static int elems_text(const struct nftnl_set *s)
 		n += hex(buf + n, sizeof(buf) - n, k, len);
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)) {
 			k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len);
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " end ");
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      " end ");
 			n += hex(buf + n, sizeof(buf) - n, k, len);
 		}
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " flags 0x%x",
-					      nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS));
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      " flags 0x%x",
+					      nftnl_set_elem_get_u32(
+						      e, NFTNL_SET_ELEM_FLAGS));
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\n");
 	}
 	nftnl_set_elems_iter_destroy(it);
@@ -138,23 +148,27 @@ static void render_obj(const struct nlmsghdr *in, FILE *f)
 	int n = -1;
 
 	memcpy(nlh, in, in->nlmsg_len);
-	if (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE || type == 26) {
+	if (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE ||
+	    type == 26) {
 		struct nftnl_table *t = nftnl_table_alloc();
 
 		if (nftnl_table_nlmsg_parse(nlh, t) == 0)
-			n = nftnl_table_snprintf(buf, sizeof(buf), t, NFTNL_OUTPUT_DEFAULT, 0);
+			n = nftnl_table_snprintf(buf, sizeof(buf), t,
+						 NFTNL_OUTPUT_DEFAULT, 0);
 		nftnl_table_free(t);
 	} else if (type == NFT_MSG_NEWCHAIN) {
 		struct nftnl_chain *c = nftnl_chain_alloc();
 
 		if (nftnl_chain_nlmsg_parse(nlh, c) == 0)
-			n = nftnl_chain_snprintf(buf, sizeof(buf), c, NFTNL_OUTPUT_DEFAULT, 0);
+			n = nftnl_chain_snprintf(buf, sizeof(buf), c,
+						 NFTNL_OUTPUT_DEFAULT, 0);
 		nftnl_chain_free(c);
 	} else if (type == NFT_MSG_NEWRULE) {
 		struct nftnl_rule *r = nftnl_rule_alloc();
 
 		if (nftnl_rule_nlmsg_parse(nlh, r) == 0)
-			n = nftnl_rule_snprintf(buf, sizeof(buf), r, NFTNL_OUTPUT_DEFAULT, 0);
+			n = nftnl_rule_snprintf(buf, sizeof(buf), r,
+						NFTNL_OUTPUT_DEFAULT, 0);
 		nftnl_rule_free(r);
 	} else if (type == NFT_MSG_NEWSET) {
 		struct nftnl_set *s = nftnl_set_alloc();
@@ -199,13 +213,16 @@ static char *render_batch(const struct mi_batch *b)
 		const struct nlmsghdr *nlh = iov[i].iov_base;
 		int left = (int)iov[i].iov_len;
 
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		for (; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
 			uint16_t t = nlh->nlmsg_type;
 			const char *what = mi_batch_what(b, nlh->nlmsg_seq);
 
-			if (t == NFNL_MSG_BATCH_BEGIN || t == NFNL_MSG_BATCH_END) {
+			if (t == NFNL_MSG_BATCH_BEGIN ||
+			    t == NFNL_MSG_BATCH_END) {
 				fprintf(f, "%u BATCH_%s\n", nlh->nlmsg_seq,
-					t == NFNL_MSG_BATCH_BEGIN ? "BEGIN" : "END");
+					t == NFNL_MSG_BATCH_BEGIN ? "BEGIN"
+								  : "END");
 				continue;
 			}
 			fprintf(f, "%u %s flags 0x%x: %s\n", nlh->nlmsg_seq,
@@ -248,10 +265,12 @@ static char *head(const struct mi_batch *b, int max)
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
-	for (; max-- > 0 && mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+	for (; max-- > 0 && mnl_nlmsg_ok(nlh, left);
+	     nlh = mnl_nlmsg_next(nlh, &left))
 		if (nlh->nlmsg_type != NFNL_MSG_BATCH_BEGIN &&
 		    nlh->nlmsg_type != NFNL_MSG_BATCH_END)
-			fprintf(f, "%s%s ", type_name(NFNL_MSG_TYPE(nlh->nlmsg_type)),
+			fprintf(f, "%s%s ",
+				type_name(NFNL_MSG_TYPE(nlh->nlmsg_type)),
 				nlh->nlmsg_flags & NLM_F_EXCL ? "+EXCL" : "");
 	fclose(f);
 	free(iov);
@@ -260,8 +279,8 @@ static char *head(const struct mi_batch *b, int max)
 
 static void test_batch__old_table(void)
 {
-	struct gcase c = { (char *)"old", (char *)"off", (char *)"-", (char *)"-",
-			   (char *)"-u 1337 -i * -b *" };
+	struct gcase c = { (char *)"old", (char *)"off", (char *)"-",
+			   (char *)"-", (char *)"-u 1337 -i * -b *" };
 	struct mi_plan plan;
 	struct mi_batch *b;
 	char *h;
@@ -319,10 +338,12 @@ static void test_batch__errors(void)
 	CHECK_EQ_INT(mi_batch_hint_error(b, MI_HINT_CREATE_ONLY), -EEXIST);
 	CHECK_EQ_INT(mi_batch_hint_error(b, MI_HINT_TPROXY), 0);
 	CHECK_EQ_INT(mi_batch_report(b, &err), -EINVAL);
-	CHECK_CONTAINS(err.msg, "kernel rejected remove table t: Invalid argument "
-				"(the kernel has no destroy message: older than 6.3)");
-	CHECK_CONTAINS(err.msg, "; and create table t: File exists: Table exists "
-				"(the table appeared while this batch was built)");
+	CHECK_CONTAINS(err.msg,
+		       "kernel rejected remove table t: Invalid argument "
+		       "(the kernel has no destroy message: older than 6.3)");
+	CHECK_CONTAINS(err.msg,
+		       "; and create table t: File exists: Table exists "
+		       "(the table appeared while this batch was built)");
 	mi_batch_free(b);
 }
 
