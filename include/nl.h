@@ -66,7 +66,10 @@ int mi_nl_read_events(struct mnl_socket *nl,
 		      int (*cb)(const void *nlh, void *data), void *data,
 		      struct mi_err *err);
 
-/* Next sequence number for requests on sockets opened here. */
+/*
+ * A sequence number for a request or the first message of a batch on a
+ * socket opened here: different from call to call (not time(NULL)).
+ */
 uint32_t mi_nl_seq(void);
 
 #endif

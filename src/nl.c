@@ -35,7 +35,20 @@
 
 uint32_t mi_nl_seq(void)
 {
-	return (uint32_t)time(NULL);
+	struct timespec ts;
+	uint64_t ns;
+
+	/*
+	 * Distinct for every request (time(NULL) gave every request of a
+	 * run the same number, so a reply left over from a dump cut short
+	 * could pass for the next one's), without a counter that would be
+	 * global state: the monotonic clock in nanoseconds, which moves by
+	 * far more than a batch's length between two calls. At most 2^31
+	 * and never 0, so a batch's numbers never wrap.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return ((uint32_t)ns & 0x7fffffffu) | 1u;
 }
 
 int mi_nl_open(int bus, struct mnl_socket **out, struct mi_err *err)
