@@ -274,14 +274,16 @@ static int ensure_family(const struct mi_config *cfg, int fi,
 		undo->rule[fi] = ret == 0;
 	}
 	if (!ret && !has(&routes, fam, false, 0, cfg->route_table)) {
+		struct mi_err e = { 0 };
+
 		ret = route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, fam,
-				cfg->route_table, err);
+				cfg->route_table, &e);
 		undo->route[fi] = ret == 0;
 		/* someone else's identical local default route serves as well */
-		if (ret == -EEXIST) {
-			memset(err, 0, sizeof(*err));
+		if (ret == -EEXIST)
 			ret = 0;
-		}
+		else if (ret < 0 && !err->code)
+			*err = e;
 	}
 	free(rules.v);
 	free(routes.v);
@@ -385,13 +387,15 @@ int mi_routes_prune(const struct mi_config *cfg, struct mi_err *err)
 	int ret;
 
 	for (int fi = 0; fi < 2; fi++) {
-		ret = prune_family(cfg, fi, err);
+		struct mi_err e = { 0 };
+
+		ret = prune_family(cfg, fi, &e);
 		/* a kernel without IPv6 has nothing of ours to prune */
-		if (ret == -EAFNOSUPPORT && fi == 1) {
-			memset(err, 0, sizeof(*err));
+		if (ret == -EAFNOSUPPORT && fi == 1)
 			ret = 0;
-		}
 		if (ret < 0) {
+			if (!err->code)
+				*err = e;
 			mi_err_prefix(err, "failed to remove stale TPROXY routing");
 			return ret;
 		}
