@@ -561,7 +561,7 @@ static int cmd_check(struct cni_run *r, struct mi_err *err)
 			ret = mi_err_setx(err, MI_CNI_ERR_IO, -ENOMEM,
 					  "out of memory");
 		} else {
-			ret = mi_verify_run(&cli.cfg, f, err);
+			ret = mi_verify_run(&cli.cfg, true, f, err);
 			fclose(f);
 			if (ret < 0 && err->exit == MI_EXIT_DRIFT) {
 				mi_err_prefix(
