@@ -9,7 +9,7 @@
 #                     examples/kubernetes (tests/image/run.sh; root).
 #                     Cache (base image, build layers): IMAGE_CACHE.
 
-DEB_PKGS += podman buildah runc netavark catatonit conmon debootstrap attr \
+DEB_PKGS += podman buildah runc netavark iptables catatonit conmon debootstrap attr \
 	libcap2-bin util-linux iproute2 nftables python3-yaml
 CHECK_TARGETS += check-image
 
