@@ -155,9 +155,10 @@ echo "# podman $(podman --version | awk '{print $3}'), buildah $(buildah --versi
 # is this test's own (the lock is held)
 ip netns add "$hostns" || fail "ip netns add $hostns"
 ip -n "$hostns" link set lo up
-pm pod rm -f -t 0 -a >/dev/null 2>&1
-pm rm -f -t 0 -a >/dev/null 2>&1
-pm network prune -f >/dev/null 2>&1
+# (in the test's namespace: a network teardown must not run in the machine's)
+pmn pod rm -f -t 0 -a >/dev/null 2>&1
+pmn rm -f -t 0 -a >/dev/null 2>&1
+pmn network prune -f >/dev/null 2>&1
 
 # --- 1. the image ------------------------------------------------------
 t0=$(now)
