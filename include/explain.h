@@ -48,6 +48,7 @@ struct mi_step {
 	size_t idx; /* 0-based within the chain */
 	bool matched;
 	bool looped;   /* on lo's prerouting after leaving (outbound) */
+	bool unknown;  /* a read-back rule explain cannot evaluate */
 	char why[256]; /* match details: "uid 1000 not in proxy-uids" */
 };
 

@@ -31,7 +31,7 @@ printf 'nameserver 10.90.0.1\n' >"$POD_TMP/resolv.conf"
 chmod 644 "$POD_TMP/resolv.conf"
 
 has() { grep -q -- "$1" <<<"$2"; }
-hasx() { grep -qx -- "$1" <<<"$2"; }
+hasx() { grep -qFx -- "$1" <<<"$2"; }
 lacks() { ! grep -q -- "$1" <<<"$2"; }
 INSTALL=(-p 15001 -z 15006 -u 1337 -g 1337 -m REDIRECT -i '*' -x '' -b '*'
 	-d 15090,15021,15020 --redirect-dns --resolv-conf "$POD_TMP/resolv.conf")

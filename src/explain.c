@@ -22,6 +22,7 @@
 #include "conntrack.h"
 #include "detect.h"
 #include "print.h"
+#include "record.h"
 #include "ruleset.h"
 #include "sockdiag.h"
 #include "readback.h"
@@ -560,6 +561,23 @@ static enum chain_end apply_verdict(struct walk *w, struct cursor *c,
 	}
 }
 
+/*
+ * A rule of the installed table meshinit cannot express (added by hand):
+ * not evaluated, assumed not to match, and said so.
+ */
+static void skip_unknown(struct walk *w, struct cursor *c)
+{
+	add_step(w, c->cur, c->i, false,
+		 "cannot evaluate it: assumed not to match");
+	w->ex->steps[w->ex->n - 1].unknown = true;
+	note(w->ex,
+	     "%s rule %zu is not one meshinit writes (added by hand?) and "
+	     "cannot be evaluated: explain assumes it does not match; "
+	     "`explain --kernel` shows what it does",
+	     mi_chain_info(c->cur)->name, c->i + 1);
+	c->i++;
+}
+
 /* Walk base chain @base and what it jumps to. */
 static enum chain_end walk_base(struct walk *w, enum mi_chain_id base)
 {
@@ -581,6 +599,10 @@ static enum chain_end walk_base(struct walk *w, enum mi_chain_id base)
 			continue;
 		}
 		r = &rs->v[c.i];
+		if (r->raw) {
+			skip_unknown(w, &c);
+			continue;
+		}
 		ok = eval_rule(w, r, why, sizeof(why));
 		add_step(w, c.cur, c.i, ok, why);
 		if (!ok)
@@ -877,7 +899,7 @@ static void print_steps(const struct mi_plan *plan, const struct mi_explain *ex,
 		const struct mi_step *s = &ex->steps[i];
 		const struct mi_rule *r = &plan->chains[s->chain].v[s->idx];
 
-		if (!s->matched && !verbose)
+		if (!s->matched && !s->unknown && !verbose)
 			continue;
 		if (s->looped && !looped) {
 			fprintf(out,
@@ -890,7 +912,7 @@ static void print_steps(const struct mi_plan *plan, const struct mi_explain *ex,
 		if (s->matched)
 			fprintf(out, "%-21s rule %-2zu %s  # %s\n",
 				mi_chain_info(s->chain)->name, s->idx + 1, text,
-				r->why ? r->why : "");
+				r->why ? r->why : "(no meshinit comment)");
 		else
 			fprintf(out, "%-21s rule %-2zu %s  -> no (%s)\n",
 				mi_chain_info(s->chain)->name, s->idx + 1, text,
@@ -1533,22 +1555,69 @@ static int local_addrs(struct mi_cidr **out, size_t *n, struct mi_err *err)
 }
 
 /*
- * What explain walks: a plan and the configuration it came from. Today
- * the plan is built from the install flags given to explain; the
- * installed table's record and its read-back plan are the other source.
+ * What explain walks: a plan and the configuration it came from. With
+ * install flags, the plan they give (as install would build it); without,
+ * table inet meshinit read back from the kernel (hand-added rules
+ * included) and the configuration its install record describes.
  */
 struct source {
 	struct mi_plan plan;
 	const struct mi_config *cfg;
-	const char *from;
+	struct mi_config rcfg;	/* from the record */
+	bool have_rcfg;
+	char from[300];
 };
 
-static int source_open(const struct mi_config *cfg, struct source *src,
-		       struct mi_err *err)
+/* The installed table and its record; none installed: an empty plan. */
+static int source_installed(const struct mi_config *cfg, struct source *src,
+			    struct mi_err *err)
 {
-	(void)err;
+	struct mi_err rec_err = { 0 }, rb = { 0 };
+	struct mi_record rec;
+	int ret = mi_readback(&src->plan, &rec, &rb);
+
 	src->cfg = cfg;
-	src->from = "the plan of the install flags given";
+	if (ret == -ENOENT) {
+		memset(&src->plan, 0, sizeof(src->plan));
+		snprintf(src->from, sizeof(src->from),
+			 "none: table inet %s is not installed in this "
+			 "namespace (give install flags to explain a "
+			 "configuration)",
+			 MI_TABLE_NAME);
+		return 0;
+	}
+	if (ret < 0) {
+		if (!err->code)
+			*err = rb;
+		return ret;
+	}
+	if (rec.version[0] &&
+	    mi_record_config(&rec, &src->plan, &src->rcfg, &rec_err) == 0) {
+		src->have_rcfg = true;
+		src->cfg = &src->rcfg;
+		snprintf(src->from, sizeof(src->from),
+			 "the installed table inet %s (install record of "
+			 "meshinit %s)",
+			 MI_TABLE_NAME, rec.version);
+	} else {
+		snprintf(src->from, sizeof(src->from),
+			 "the installed table inet %s (no readable install "
+			 "record%s%.160s: ports named from the defaults)",
+			 MI_TABLE_NAME, rec_err.msg[0] ? ": " : "",
+			 rec_err.msg);
+	}
+	return 0;
+}
+
+static int source_open(const struct mi_cli *cli, const struct mi_config *cfg,
+		       struct source *src, struct mi_err *err)
+{
+	memset(src, 0, sizeof(*src));
+	if (!cli->nrule_options)
+		return source_installed(cfg, src, err);
+	src->cfg = cfg;
+	snprintf(src->from, sizeof(src->from),
+		 "the plan of the install flags given");
 	mi_plan_build(cfg, &src->plan);
 	return 0;
 }
@@ -1556,6 +1625,8 @@ static int source_open(const struct mi_config *cfg, struct source *src,
 static void source_close(struct source *src)
 {
 	mi_plan_release(&src->plan);
+	if (src->have_rcfg)
+		mi_config_release(&src->rcfg);
 }
 
 /* ---- what conntrack decided for open connections ---------------------- */
@@ -1657,7 +1728,7 @@ int mi_explain_run(const struct mi_cli *cli, const struct mi_config *cfg,
 	mi_flow_complete(&f, local, nlocal);
 	dst_local = mi_flow_dst_local(&f, local, nlocal);
 	free(local);
-	ret = source_open(cfg, &src, err);
+	ret = source_open(cli, cfg, &src, err);
 	if (ret < 0)
 		return ret;
 	if (f.family == AF_INET6 && !src.cfg->ipv6)
@@ -1669,6 +1740,13 @@ int mi_explain_run(const struct mi_cli *cli, const struct mi_config *cfg,
 	fprintf(out, "flow: %s\n", line);
 	fprintf(out, "rules: %s\n", src.from);
 	mi_explain_print(&src.plan, src.cfg, &ex, cli->flow.verbose, out);
+	for (size_t i = 0; i < src.plan.nxchains; i++)
+		if (src.plan.xchains[i].base)
+			fprintf(out,
+				"note: table inet %s also has chain %s (%s), "
+				"not one meshinit writes: not walked\n",
+				MI_TABLE_NAME, src.plan.xchains[i].name,
+				src.plan.xchains[i].base);
 	explain_namespace(&f, cli->flow.src && *cli->flow.src, src.cfg, &ex,
 			  dst_local, out);
 	if (cli->flow.kernel)

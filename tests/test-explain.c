@@ -531,6 +531,20 @@ static void test_explain__hand_rule(void)
 	walk_print(&plan, &cli.cfg, &a, out, sizeof(out));
 	CHECK_CONTAINS(out, "decided by istio-output rule 8 "
 			    "\"-i '*' outbound capture\"");
+	/* one meshinit cannot read back: never evaluated, said so */
+	rs->v[0].raw = "[ payload load 1b @ network header + 8 ] ...";
+	walk_print(&plan, &cli.cfg, &a, out, sizeof(out));
+	CHECK_CONTAINS(out, "istio-output          rule 1  # not read back by "
+			    "meshinit: [ payload load 1b @ network header + 8 "
+			    "] ...  -> no (cannot evaluate it: assumed not to "
+			    "match)\n");
+	CHECK_CONTAINS(out, "note: istio-output rule 1 is not one meshinit "
+			    "writes (added by hand?) and cannot be evaluated");
+	CHECK_CONTAINS(out, "decided by istio-output rule 8 ");
+	a.dst = "10.1.2.3:9999";
+	walk_print(&plan, &cli.cfg, &a, out, sizeof(out));
+	CHECK_CONTAINS(out, "outcome: captured -> redirected to :15001");
+	rs->v[0].raw = NULL;
 	mi_plan_release(&plan);
 	mi_config_release(&cli.cfg);
 }
