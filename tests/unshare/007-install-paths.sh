@@ -30,6 +30,13 @@ for i in 1 2 3; do timeout 1 bash -c "echo >/dev/tcp/127.0.0.1/9" 2>/dev/null; d
 nft -a list table inet meshinit >"$T/a1"
 watch rerun "$MESHINIT" $A
 nft -a list table inet meshinit >"$T/a2"
+# a table that only looks the same is repaired, not taken as in place
+nft add table inet meshinit "{ flags dormant; }"
+"$MESHINIT" $A >"$T/log.dormant" 2>&1; echo "dormant $?" >>"$T/rcs"
+nft list table inet meshinit >"$T/dormant"
+nft add chain inet meshinit nat-output "{ type nat hook output priority -100; policy drop; }"
+"$MESHINIT" $A >"$T/log.policy" 2>&1; echo "policy $?" >>"$T/rcs"
+nft list table inet meshinit >"$T/policy"
 watch change "$MESHINIT" $B
 nft list table inet meshinit >"$T/b1"
 watch cleanup "$MESHINIT" cleanup
@@ -57,6 +64,14 @@ grep -E -q "packets [1-9]" "$T/a1" || fail "no counter moved before the rerun (t
 same "$T/a1" "$T/a2" "identical rerun changed the table (counters or handles)"
 grep -q "nothing changed" "$T/log.rerun" || fail "identical rerun did not log that nothing changed: $(cat "$T/log.rerun")"
 ok "identical rerun: no transaction, counters and handles kept, logged as nothing changed"
+
+nocount() { sed -E "s/packets [0-9]+ bytes [0-9]+//" "$1"; }
+nft_plain() { nocount "$1" | sed -E "s/ # handle [0-9]+//"; }
+grep -q "nothing changed" "$T/log.dormant" && fail "a dormant table was taken as in place"
+grep -q dormant "$T/dormant" && fail "rerun left the table dormant"
+grep -q "policy drop" "$T/policy" && fail "rerun left a chain policy drop"
+same <(nft_plain "$T/a1") <(nft_plain "$T/policy") "repaired table differs from the original install"
+ok "a dormant table, a chain policy changed to drop: the rerun replaces the table"
 
 [ "$(gens "$T/mon.change")" = 1 ] || fail "changed config: $(gens "$T/mon.change") transactions, expected 1"
 grep -q "^delete table inet meshinit" "$T/mon.change" || fail "changed config did not replace the table: $(cat "$T/mon.change")"
