@@ -316,7 +316,8 @@ static void decode(const struct nftnl_trace *t, struct mi_trace_ev *e)
 	 * event without a return verdict is the end of a chain reached with
 	 * no verdict: no rule decided there, whatever handle is attached.
 	 */
-	if (e->type == NFT_TRACETYPE_RETURN && e->verdict == NFT_RETURN && e->handle)
+	if (e->type == NFT_TRACETYPE_RETURN && e->verdict == NFT_RETURN &&
+	    e->handle)
 		e->type = NFT_TRACETYPE_RULE;
 	else if (e->type == NFT_TRACETYPE_RETURN)
 		e->handle = 0;

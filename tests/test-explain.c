@@ -734,6 +734,22 @@ static void test_trace__events(void)
 		{ NFTA_TRACE_POLICY, &acc, 4 },
 		{ NFTA_TRACE_NETWORK_HEADER, ip, 8 },
 	};
+	uint32_t ret_t = htonl(NFT_TRACETYPE_RETURN);
+	uint32_t ret_v = htonl((uint32_t)NFT_RETURN);
+	const struct tattr ev4[] = {
+		{ NFTA_TRACE_TABLE, "nat", 4 },
+		{ NFTA_TRACE_CHAIN, "OUTPUT", 7 },
+		{ NFTA_TRACE_ID, &id, 4 }, { NFTA_TRACE_TYPE, &ret_t, 4 },
+		{ NFTA_TRACE_RULE_HANDLE, &h, 8 },
+		{ NFTA_TRACE_VERDICT, &ret_v, 4 },
+	};
+	const struct tattr ev5[] = {
+		{ NFTA_TRACE_TABLE, "nat", 4 },
+		{ NFTA_TRACE_CHAIN, "OUTPUT", 7 },
+		{ NFTA_TRACE_ID, &id, 4 }, { NFTA_TRACE_TYPE, &ret_t, 4 },
+		{ NFTA_TRACE_RULE_HANDLE, &h, 8 },
+		{ NFTA_TRACE_VERDICT, &cont, 4 },
+	};
 	char buf[4096], line[4096];
 	struct mi_trace_ev e;
 	struct mi_ruleset rs;
@@ -758,6 +774,18 @@ static void test_trace__events(void)
 	CHECK_EQ_INT(mi_trace_ev_parse(buf, &e), 1);
 	mi_trace_ev_format(&rs, &e, line, sizeof(line));
 	CHECK_EQ_STR(line, "trace id 0000002a ip nat OUTPUT policy accept");
+	/* Debian 5.10/6.1: a return rule as a "return" event with its handle */
+	trace_msg(buf, NFPROTO_IPV4, ev4, ARRAY_SIZE(ev4));
+	CHECK_EQ_INT(mi_trace_ev_parse(buf, &e), 1);
+	CHECK_EQ_INT(e.type, NFT_TRACETYPE_RULE);
+	CHECK(e.handle == 7);
+	/* ... and a chain's end with a stale handle: no rule decided */
+	trace_msg(buf, NFPROTO_IPV4, ev5, ARRAY_SIZE(ev5));
+	CHECK_EQ_INT(mi_trace_ev_parse(buf, &e), 1);
+	CHECK_EQ_INT(e.type, NFT_TRACETYPE_RETURN);
+	CHECK(e.handle == 0);
+	mi_trace_ev_format(&rs, &e, line, sizeof(line));
+	CHECK_EQ_STR(line, "trace id 0000002a ip nat OUTPUT verdict continue");
 	trace_msg(buf, NFPROTO_INET, ev3, ARRAY_SIZE(ev3));
 	CHECK_EQ_INT(mi_trace_ev_parse(buf, &e), 1);
 	CHECK(!e.pkt.have_l3);
