@@ -51,6 +51,13 @@ int mi_readback(struct mi_plan *out, struct mi_record *rec, struct mi_err *err);
  */
 void mi_readback_rule_text(const struct nftnl_rule *r, char *buf, size_t len);
 
+/*
+ * The one "not installed" error of status, verify and explain: -ENOENT
+ * with err->exit MI_EXIT_NOT_INSTALLED; @others: other capture state was
+ * printed on stdout.
+ */
+int mi_readback_absent(struct mi_err *err, bool others);
+
 /* The number of rules of @plan that did not read back (r->raw). */
 size_t mi_readback_nraw(const struct mi_plan *plan);
 

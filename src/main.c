@@ -18,7 +18,7 @@
 #include "run.h"
 #include "status.h"
 #include "trace.h"
-#include "validate.h"
+#include "probe.h"
 #include "verify.h"
 
 #ifndef MI_VERSION
@@ -51,15 +51,15 @@ static int validate(const struct mi_cli *cli, const struct mi_log *log,
 {
 	bool probe = cli->cmd == MI_CMD_INSTALL && cli->cfg.run_validation &&
 		     !cli->cfg.dry_run;
-	struct mi_val_facts facts = { 0 };
+	struct mi_probe_facts facts = { 0 };
 	int ret = 0;
 
 	if (probe)
-		mi_validate_collect(&facts);
+		mi_probe_collect(&facts);
 	mi_caps_drop_all();
 	if (probe)
-		ret = mi_validate_run(&cli->cfg, &facts, log, err);
-	mi_validate_facts_release(&facts);
+		ret = mi_probe_run(&cli->cfg, &facts, log, err);
+	mi_probe_facts_release(&facts);
 	return ret < 0 ? fail(log, err) : MI_EXIT_OK;
 }
 

@@ -1036,6 +1036,15 @@ void mi_readback_snap(const struct mi_snap *s, struct mi_plan *out,
 	}
 }
 
+int mi_readback_absent(struct mi_err *err, bool others)
+{
+	return mi_err_setx(err, MI_EXIT_NOT_INSTALLED, -ENOENT,
+			   "meshinit is not installed in this network "
+			   "namespace%s",
+			   others ? " (but other capture state is: listed on "
+				    "stdout)" : "");
+}
+
 int mi_readback(struct mi_plan *out, struct mi_record *rec, struct mi_err *err)
 {
 	struct mi_snap s;
@@ -1045,9 +1054,7 @@ int mi_readback(struct mi_plan *out, struct mi_record *rec, struct mi_err *err)
 		return ret;
 	if (!s.have_table) {
 		mi_snap_release(&s);
-		return mi_err_setx(
-			err, MI_EXIT_NOT_INSTALLED, -ENOENT,
-			"meshinit is not installed in this network namespace");
+		return mi_readback_absent(err, false);
 	}
 	mi_readback_snap(&s, out, rec, NULL);
 	mi_snap_release(&s);

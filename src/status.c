@@ -341,13 +341,7 @@ int mi_status_show(bool json, FILE *out, struct mi_err *err)
 		else if (v->pic.n)
 			text_others(v, out);
 		fflush(out);
-		ret = mi_err_setx(
-			err, MI_EXIT_NOT_INSTALLED, -ENOENT,
-			"meshinit is not installed in this network namespace%s",
-			v->pic.n
-				? " (but other capture state is: listed on "
-					"stdout)"
-				: "");
+		ret = mi_readback_absent(err, v->pic.n > 0);
 		goto out_snap;
 	}
 	mi_readback_snap(&v->snap, &v->plan, &v->rec, &v->rec_err);

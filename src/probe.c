@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE /* accept4 */
-#include "validate.h"
+#include "probe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,7 +27,7 @@
 
 /* ---- kernel facts ------------------------------------------------------- */
 
-static void collect_lo(struct mi_val_facts *f)
+static void collect_lo(struct mi_probe_facts *f)
 {
 	static const uint8_t six[16] = { [15] = 6 };
 	unsigned int lo = if_nametoindex("lo");
@@ -44,7 +44,7 @@ static void collect_lo(struct mi_val_facts *f)
 	free(a);
 }
 
-void mi_validate_collect(struct mi_val_facts *f)
+void mi_probe_collect(struct mi_probe_facts *f)
 {
 	struct mi_record rec;
 	struct mi_plan plan;
@@ -94,7 +94,7 @@ void mi_validate_collect(struct mi_val_facts *f)
 	mi_snap_release(&s);
 }
 
-void mi_validate_facts_release(struct mi_val_facts *f)
+void mi_probe_facts_release(struct mi_probe_facts *f)
 {
 	for (size_t i = 0; i < f->nuids; i++)
 		free(f->uids[i]);
@@ -256,7 +256,7 @@ static bool probe_loop(struct probe *p, uint64_t deadline,
 
 /* ---- diagnosis ---------------------------------------------------------- */
 
-static bool uid_listed(const struct mi_val_facts *f, uid_t uid)
+static bool uid_listed(const struct mi_probe_facts *f, uid_t uid)
 {
 	size_t i;
 	unsigned long lo, hi;
@@ -272,8 +272,9 @@ static bool uid_listed(const struct mi_val_facts *f, uid_t uid)
 	return false;
 }
 
-static void diagnose(const struct mi_config *cfg, const struct mi_val_facts *f,
-		     const struct probe *p, char *buf, size_t len)
+static void diagnose(const struct mi_config *cfg,
+		     const struct mi_probe_facts *f, const struct probe *p,
+		     char *buf, size_t len)
 {
 	const char *set = mi_set_info(MI_SET_PROXY_UIDS)->name;
 	uid_t uid = geteuid();
@@ -312,7 +313,7 @@ static const char istio_text[] =
 	"If installed with `cni.repair.deletePods=true`, this pod should automatically be deleted and retry.\n"
 	"Otherwise, this pod will need to be manually removed so that it is scheduled on a node with istio-cni running, allowing iptables rules to be established.";
 
-int mi_validate_run(const struct mi_config *cfg, const struct mi_val_facts *f,
+int mi_probe_run(const struct mi_config *cfg, const struct mi_probe_facts *f,
 		    const struct mi_log *log, struct mi_err *err)
 {
 	struct probe p = { .port = cfg->probe_port, .cfd = -1 };
