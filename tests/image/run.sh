@@ -352,11 +352,15 @@ runc_case() {
 	local name=$1 v=$2 u=$3 nnp=$4 b="$tmp/bundle-$1"
 	shift 4
 	mkdir -p "$b"
-	"$PY" - "$b/config.json" "$tmp/$v/rootfs" "$u" "$nnp" "$ipid" "$tmp/capdump" "$tag-$name" "$@" <<'EOF' || return 99
+	"$PY" - "$b/config.json" "$tmp/$v/rootfs" "$u" "$nnp" "$ipid" "$tmp/capdump" "$tag-$name" \
+		"$runc_sets" "$@" <<'EOF' || return 99
 import json, sys
-out, rootfs, uid, nnp, pid, capdump, cg = sys.argv[1:8]
-args = sys.argv[8:]
+out, rootfs, uid, nnp, pid, capdump, cg, sets = sys.argv[1:9]
+args = sys.argv[9:]
 caps = ["CAP_NET_ADMIN"]
+# "bounding": a runtime that clears permitted and effective for a
+# non-root user before execve (Docker Engine 20.10.14 to 23.0)
+held = caps if sets == "cri" else []
 cfg = {
     "ociVersion": "1.0.2",
     "process": {
@@ -365,7 +369,7 @@ cfg = {
         "args": args,
         "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
         "cwd": "/",
-        "capabilities": {"bounding": caps, "permitted": caps, "effective": caps,
+        "capabilities": {"bounding": caps, "permitted": held, "effective": held,
                          "inheritable": [], "ambient": []},
         "noNewPrivileges": nnp == "1",
     },
@@ -395,6 +399,7 @@ EOF
 	runc --root "$tmp/runc" run --bundle "$b" "$tag-$name" </dev/null >"$tmp/runc-$name.log" 2>&1
 }
 
+runc_sets=cri
 # the sets the runtime gives: a program without a file capability (the
 # static capdump) keeps only the bounding set across execve as uid 1337
 for nnp in 0 1; do
@@ -423,6 +428,12 @@ runc_install_case fcap-nnp1 fcap 1337 1 0 "runc: uid 1337, file capability, no_n
 runc_install_case nofcap-nnp0 nofcap 1337 0 1 "runc negative control: uid 1337, no file capability, no_new_privs off"
 runc_install_case nofcap-nnp1 nofcap 1337 1 1 "runc negative control: uid 1337, no file capability, no_new_privs on"
 runc_install_case root-nnp1 nofcap 0 1 0 "runc: uid 0, NET_ADMIN only, no_new_privs on, no file capability needed"
+# a runtime that leaves NET_ADMIN only in the bounding set: the file
+# capability works without no_new_privs, and under it has nothing to keep
+runc_sets=bounding
+runc_install_case bnd-nnp0 fcap 1337 0 0 "runc, NET_ADMIN in the bounding set only (permitted/effective cleared, as Docker Engine 20.10.14-23.0 did): uid 1337, file capability, no_new_privs off"
+runc_install_case bnd-nnp1 fcap 1337 1 1 "runc, the same with no_new_privs on (nothing permitted for the file capability to keep)"
+runc_sets=cri
 
 # --- 5. --run-validation as Istio's istio-validation (CNI mode) ---------
 # Istio's template: uid 1337, no capability added, read-only root
