@@ -33,6 +33,7 @@
 #include "nftexpr.h"
 #include "plan.h"
 #include "ruleset.h"
+#include "sockdiag.h"
 #include "trace.h"
 #include "util.h"
 
@@ -863,6 +864,32 @@ static void test_trace__unnamed_return(void)
 	mi_ruleset_release(&after);
 }
 
+/* Which listening socket takes a packet to an address (wildcards, v6only). */
+static void test_sockdiag__accepts(void)
+{
+	static const uint8_t lo4[16] = { 127, 0, 0, 1 };
+	static const uint8_t pod4[16] = { 10, 0, 0, 5 };
+	static const uint8_t lo6[16] = { [15] = 1 };
+	struct mi_sock any4 = { .family = AF_INET, .port = 15001 };
+	struct mi_sock pod = { .family = AF_INET, .port = 15001 };
+	struct mi_sock any6 = { .family = AF_INET6, .port = 15001 };
+	struct mi_sock mapped = { .family = AF_INET6, .port = 15001 };
+
+	memcpy(pod.addr, pod4, 4);
+	mapped.addr[10] = mapped.addr[11] = 0xff;
+	memcpy(mapped.addr + 12, lo4, 4);
+	CHECK(mi_sock_accepts(&any4, AF_INET, lo4));
+	CHECK(!mi_sock_accepts(&pod, AF_INET, lo4));
+	CHECK(mi_sock_accepts(&pod, AF_INET, pod4));
+	CHECK(!mi_sock_accepts(&any4, AF_INET6, lo6));
+	CHECK(mi_sock_accepts(&any6, AF_INET6, lo6));
+	CHECK(mi_sock_accepts(&any6, AF_INET, lo4));	/* dual stack */
+	any6.v6only = true;
+	CHECK(!mi_sock_accepts(&any6, AF_INET, lo4));
+	CHECK(mi_sock_accepts(&mapped, AF_INET, lo4));
+	CHECK(!mi_sock_accepts(&mapped, AF_INET, pod4));
+}
+
 int main(void)
 {
 	RUN(test_explain__flows);
@@ -873,5 +900,6 @@ int main(void)
 	RUN(test_explain__others);
 	RUN(test_trace__events);
 	RUN(test_trace__unnamed_return);
+	RUN(test_sockdiag__accepts);
 	TEST_MAIN_END();
 }
