@@ -13,8 +13,9 @@
 # NET_ADMIN capability: uid 0 with capabilities {drop: [ALL], add:
 # [NET_ADMIN]} works everywhere; a non-root uid (runAsUser: 1337) gets the
 # capability from the binary's file capability cap_net_admin=p, which
-# `make rootfs` sets, with allowPrivilegeEscalation false or true (a
-# builder that keeps xattrs is needed: BuildKit, buildah/podman do).
+# `make rootfs` sets, with allowPrivilegeEscalation false or true. The
+# builder must keep the security.capability xattr: buildah/podman do
+# (make check-image checks it); check others with getcap on the result.
 # See README.md (Packaging and Kubernetes) and examples/kubernetes/.
 
 FROM debian:12 AS build
