@@ -108,16 +108,17 @@ static int replace(struct mnl_socket *nl, const struct mi_plan *plan,
  * a whole (nothing applied) and it is replaced instead.
  */
 static int install(struct mnl_socket *nl, const struct mi_plan *plan,
-		   unsigned int flags, bool exists, struct mi_err *err)
+		   unsigned int flags, bool *exists, struct mi_err *err)
 {
 	bool raced = false;
 	int ret = 0;
 
-	if (!exists) {
+	if (!*exists) {
 		ret = send_batch(nl, plan, flags | MI_EMIT_FRESH,
 				 MI_HINT_CREATE_ONLY, &raced, err);
 		if (!raced)
 			return ret;
+		*exists = true;
 	}
 	return replace(nl, plan, flags, err);
 }
@@ -151,6 +152,12 @@ static int installed(struct mnl_socket *nl, const struct mi_plan *plan,
 
 	*in_sync = false;
 	ret = mi_nl_table_lookup(nl, MI_TABLE_NAME, exists, &tflags, err);
+#ifdef MI_TEST_HOOKS
+	/* tests: a look-up that misses the table, as when another process
+	 * creates it between this look-up and the commit */
+	if (getenv("MESHINIT_TEST_LOOKUP_MISS"))
+		*exists = false;
+#endif
 	if (ret < 0 || !*exists || tflags)
 		return ret;
 	/* a failed read-back only means: replace it */
@@ -203,7 +210,7 @@ int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 		if (ret == 0)
 			ret = install(nl, &plan,
 				      MI_EMIT_CHECK_ONLY | cfg->fault_inject,
-				      exists, err);
+				      &exists, err);
 		if (ret < 0)
 			goto out_close;
 		log_summary(log, &plan, "check passed, nothing changed; the kernel accepts");
@@ -227,9 +234,14 @@ int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 			MI_TABLE_NAME, mi_routes_changed(&undo) ?
 			" in it (TPROXY routing was restored)" : "");
 	} else {
-		ret = install(nl, &plan, cfg->fault_inject, exists, err);
+		bool looked_up = exists;
+
+		ret = install(nl, &plan, cfg->fault_inject, &exists, err);
 		if (ret < 0)
 			goto out_rollback;
+		if (exists && !looked_up)
+			mi_info(log, "table inet %s appeared after the "
+				"look-up; replaced it instead", MI_TABLE_NAME);
 	}
 	/*
 	 * Only now drop what an earlier run installed and this one does

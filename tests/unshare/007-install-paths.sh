@@ -6,6 +6,9 @@
 #  - identical rerun: no transaction at all, counters and rule handles
 #    unchanged, the log says nothing changed;
 #  - changed config: one transaction that replaces the table;
+#  - a table that appears between the look-up and the commit (the test
+#    build's MESHINIT_TEST_LOOKUP_MISS makes the look-up miss it): the
+#    create-only batch fails whole, the run replaces the table instead;
 #  - cleanup: one transaction; cleanup with nothing installed: none
 #    that changes anything.
 . "$(dirname "$0")/lib.sh"
@@ -39,6 +42,8 @@ nft add chain inet meshinit nat-output "{ type nat hook output priority -100; po
 nft list table inet meshinit >"$T/policy"
 watch change "$MESHINIT" $B
 nft list table inet meshinit >"$T/b1"
+watch race env MESHINIT_TEST_LOOKUP_MISS=1 "$MESHINIT" $A
+nft list table inet meshinit >"$T/race"
 watch cleanup "$MESHINIT" cleanup
 watch cleanup-none "$MESHINIT" cleanup
 nft list ruleset >"$T/c1"
@@ -78,6 +83,14 @@ grep -q "^delete table inet meshinit" "$T/mon.change" || fail "changed config di
 grep -q "redirect to :15002" "$T/b1" || fail "changed config not installed"
 grep -q "redirect to :15001" "$T/b1" && fail "old config left behind"
 ok "changed config: one transaction replacing the table"
+
+grep -q "appeared after the look-up" "$T/log.race" ||
+	fail "the racing table was not detected: $(cat "$T/log.race")"
+[ "$(gens "$T/mon.race")" = 1 ] || fail "race: $(gens "$T/mon.race") transactions, expected 1 (the replace)"
+grep -q "redirect to :15001" "$T/race" || fail "race: config A not installed"
+grep -q "redirect to :15002" "$T/race" && fail "race: config B left behind (added to instead of replaced)"
+[ "$(grep -c "chain nat-output {" "$T/race")" = 1 ] || fail "race: chains doubled"
+ok "a table that appeared after the look-up: the create-only batch changed nothing, one replace followed"
 
 [ "$(gens "$T/mon.cleanup")" = 1 ] || fail "cleanup: $(gens "$T/mon.cleanup") transactions, expected 1"
 grep -q "^delete table inet meshinit" "$T/mon.cleanup" || fail "cleanup did not delete the table"
