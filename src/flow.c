@@ -7,12 +7,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "plan.h"
 #include "util.h"
 
@@ -21,8 +20,8 @@
 static int bad_flag(struct mi_err *err, const char *flag, const char *v,
 		    const char *why)
 {
-	return mi_err_setx(err, MI_EXIT_FAILURE, -EINVAL,
-			   "invalid --%s \"%.120s\": %s", flag, v, why);
+	return mi_err_set_src(err, MI_EXIT_FAILURE, MI_ERR_SRC_FLAG, -EINVAL,
+			      "invalid --%s \"%.120s\": %s", flag, v, why);
 }
 
 static int need_flag(struct mi_err *err, const char *what)
@@ -90,28 +89,14 @@ static int parse_endpoint(const char *flag, const char *s, int *family,
 	return 0;
 }
 
+/* the one uid/gid resolver: cli.c's mi_id_parse */
 static int parse_id(const char *flag, const char *s, bool group, uint32_t *out,
 		    struct mi_err *err)
 {
-	bool numeric = s[0] >= '0' && s[0] <= '9';
-
-	if (mi_parse_u32(s, 0, UINT32_MAX - 1, out) == 0)
-		return 0;
-	if (group) {
-		struct group *g = numeric ? NULL : getgrnam(s);
-
-		if (!g)
-			return bad_flag(err, flag, s,
-					"is not a gid or known group");
-		*out = g->gr_gid;
-	} else {
-		struct passwd *pw = numeric ? NULL : getpwnam(s);
-
-		if (!pw)
-			return bad_flag(err, flag, s,
+	if (mi_id_parse(s, group, out) < 0)
+		return bad_flag(err, flag, s,
+				group ? "is not a gid or known group" :
 					"is not a uid or known user");
-		*out = pw->pw_uid;
-	}
 	return 0;
 }
 

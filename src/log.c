@@ -8,9 +8,36 @@
 
 void mi_log_init(struct mi_log *log, FILE *out, const struct mi_config *cfg)
 {
-	log->out = out;
+	memset(log, 0, sizeof(*log));
+	log->out[0] = out;
+	log->nout = out ? 1 : 0;
 	log->level = cfg ? cfg->log_level : MI_LOG_INFO;
 	log->json = cfg ? cfg->log_json : false;
+}
+
+void mi_log_set_outputs(struct mi_log *log, FILE *const *outs, size_t n)
+{
+	log->nout = 0;
+	for (size_t i = 0; i < n && log->nout < MI_LOG_MAX_OUT; i++)
+		if (outs[i])
+			log->out[log->nout++] = outs[i];
+}
+
+void mi_log_without(const struct mi_log *log, FILE *f, struct mi_log *out)
+{
+	*out = *log;
+	out->nout = 0;
+	for (size_t i = 0; i < log->nout; i++)
+		if (log->out[i] != f)
+			out->out[out->nout++] = log->out[i];
+}
+
+bool mi_log_has_output(const struct mi_log *log, FILE *f)
+{
+	for (size_t i = 0; i < log->nout; i++)
+		if (log->out[i] == f)
+			return true;
+	return false;
 }
 
 /*
@@ -58,7 +85,8 @@ void mi_log(const struct mi_log *log, enum mi_log_level level,
 	va_list ap;
 	int n;
 
-	if (!log || !log->out || level < log->level || log->level == MI_LOG_NONE)
+	if (!log || !log->nout || level < log->level ||
+	    log->level == MI_LOG_NONE)
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(stackbuf, sizeof(stackbuf), fmt, ap);
@@ -70,15 +98,20 @@ void mi_log(const struct mi_log *log, enum mi_log_level level,
 		va_end(ap);
 	}
 	timestamp(ts, sizeof(ts));
-	if (log->json) {
-		fprintf(log->out, "{\"level\":\"%s\",\"time\":\"%s\",\"msg\":",
-			names[level], ts);
-		mi_json_string(log->out, msg);
-		fputs("}\n", log->out);
-	} else {
-		fprintf(log->out, "%s\t%s\t%s\n", ts, names[level], msg);
+	for (size_t i = 0; i < log->nout; i++) {
+		FILE *out = log->out[i];
+
+		if (log->json) {
+			fprintf(out,
+				"{\"level\":\"%s\",\"time\":\"%s\",\"msg\":",
+				names[level], ts);
+			mi_json_string(out, msg);
+			fputs("}\n", out);
+		} else {
+			fprintf(out, "%s\t%s\t%s\n", ts, names[level], msg);
+		}
+		fflush(out);
 	}
-	fflush(log->out);
 	if (msg != stackbuf)
 		free(msg);
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of mi_cli_parse(): Istio's flag syntax, env precedence, errors. */
 #include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -137,9 +140,15 @@ static void test_cli__port_flag_forms(void)
 	if (parse_ok(A("--probe-timeout=500ms"), NOENV, &cli))
 		CHECK_EQ_INT(cli.cfg.probe_timeout_ms, 500);
 	mi_config_release(&cli.cfg);
-	/* "--" ends the flags */
-	if (parse_ok(A("-p", "7", "--", "--no-such-flag"), NOENV, &cli))
-		CHECK_EQ_INT(cli.cfg.proxy_port, 7);
+	/* Go's base prefixes and '_' separators; out of range is an error */
+	if (parse_ok(A("--iptables-probe-port=15_002"), NOENV, &cli))
+		CHECK_EQ_INT(cli.cfg.probe_port, 15002);
+	mi_config_release(&cli.cfg);
+	if (parse_ok(A("--iptables-probe-port=0o17"), NOENV, &cli))
+		CHECK_EQ_INT(cli.cfg.probe_port, 15);
+	mi_config_release(&cli.cfg);
+	if (parse_ok(A("--iptables-probe-port=017"), NOENV, &cli))
+		CHECK_EQ_INT(cli.cfg.probe_port, 15);
 	mi_config_release(&cli.cfg);
 }
 
@@ -159,8 +168,6 @@ static void test_cli__bool_forms(void)
 		{ { "--redirect-dns=TRUE" }, true },
 		{ { "--redirect-dns=FALSE" }, false },
 		{ { "--redirect-dns=True" }, true },
-		/* "false" is a positional argument: the flag is true */
-		{ { "--redirect-dns", "false" }, true },
 		{ { NULL }, false },
 	};
 	struct mi_cli cli;
@@ -215,8 +222,18 @@ static void test_cli__precedence(void)
 		{ { "ISTIO_META_DNS_CAPTURE=false", "REDIRECT_DNS=true" }, NULL, false },
 		{ { "ISTIO_META_DNS_CAPTURE=true" }, "--redirect-dns=false", false },
 		{ { "REDIRECT_DNS=false" }, "--redirect-dns", true },
-		/* an empty env var leaves a bool alone */
-		{ { "REDIRECT_DNS=true", "ISTIO_META_DNS_CAPTURE=" }, NULL, true },
+		/*
+		 * as Istio (pflag's Set, error dropped): a value it cannot
+		 * parse, empty included, sets false, even over an earlier
+		 * variable's true
+		 */
+		{ { "REDIRECT_DNS=true", "ISTIO_META_DNS_CAPTURE=" }, NULL,
+			false },
+		{ { "REDIRECT_DNS=true", "ISTIO_META_DNS_CAPTURE=yes" }, NULL,
+			false },
+		{ { "ISTIO_META_DNS_CAPTURE=yes", "REDIRECT_DNS=true" }, NULL,
+			false },
+		{ { "ISTIO_META_DNS_CAPTURE=yes" }, "--redirect-dns", true },
 		{ { "REDIRECT_DNS=" }, NULL, false },
 	};
 	struct mi_cli cli;
@@ -231,13 +248,16 @@ static void test_cli__precedence(void)
 	}
 
 	/* the other two aliases */
-	if (parse_ok(A("x"), A("DROP_INVALID=false", "INVALID_DROP=true"), &cli))
+	if (parse_ok(A("install"), A("DROP_INVALID=false", "INVALID_DROP=true"),
+		&cli))
 		CHECK(cli.cfg.drop_invalid);
 	mi_config_release(&cli.cfg);
-	if (parse_ok(A("x"), A("INVALID_DROP=false", "DROP_INVALID=true"), &cli))
+	if (parse_ok(A("install"), A("INVALID_DROP=false", "DROP_INVALID=true"),
+		&cli))
 		CHECK(!cli.cfg.drop_invalid);
 	mi_config_release(&cli.cfg);
-	if (parse_ok(A("x"), A("DUAL_STACK=false", "ISTIO_DUAL_STACK=true"), &cli))
+	if (parse_ok(A("install"), A("DUAL_STACK=false",
+		"ISTIO_DUAL_STACK=true"), &cli))
 		CHECK(cli.cfg.dual_stack);
 	mi_config_release(&cli.cfg);
 	if (parse_ok(A("--dual-stack=false"), A("ISTIO_DUAL_STACK=true"), &cli))
@@ -245,17 +265,18 @@ static void test_cli__precedence(void)
 	mi_config_release(&cli.cfg);
 
 	/* string flags: env over default, argv over env */
-	if (parse_ok(A("x"), A("INBOUND_CAPTURE_PORT=16000"), &cli))
+	if (parse_ok(A("install"), A("INBOUND_CAPTURE_PORT=16000"), &cli))
 		CHECK_EQ_INT(cli.cfg.inbound_port, 16000);
 	mi_config_release(&cli.cfg);
 	if (parse_ok(A("-z", "17000"), A("INBOUND_CAPTURE_PORT=16000"), &cli))
 		CHECK_EQ_INT(cli.cfg.inbound_port, 17000);
 	mi_config_release(&cli.cfg);
 	/* a set but empty string env var sets the flag to "" */
-	if (parse_ok(A("x"), A("ISTIO_INBOUND_PORTS="), &cli))
+	if (parse_ok(A("install"), A("ISTIO_INBOUND_PORTS="), &cli))
 		CHECK_EQ_INT(cli.cfg.inbound, MI_CAPTURE_NONE);
 	mi_config_release(&cli.cfg);
-	if (parse_ok(A("x"), A("ISTIO_INBOUND_PORTS=*", "ISTIO_SERVICE_CIDR=*"), &cli)) {
+	if (parse_ok(A("install"), A("ISTIO_INBOUND_PORTS=*",
+		"ISTIO_SERVICE_CIDR=*"), &cli)) {
 		CHECK_EQ_INT(cli.cfg.inbound, MI_CAPTURE_ALL);
 		CHECK_EQ_INT(cli.cfg.outbound, MI_CAPTURE_ALL);
 	}
@@ -264,7 +285,7 @@ static void test_cli__precedence(void)
 		CHECK_EQ_INT(cli.cfg.inbound, MI_CAPTURE_LIST);
 	mi_config_release(&cli.cfg);
 	/* the env name is the flag name in upper case */
-	if (parse_ok(A("x"), A("ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY",
+	if (parse_ok(A("install"), A("ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY",
 			       "ISTIO_INBOUND_TPROXY_MARK=7",
 			       "ISTIO_INBOUND_TPROXY_ROUTE_TABLE=100"),
 		     &cli)) {
@@ -274,7 +295,7 @@ static void test_cli__precedence(void)
 	}
 	mi_config_release(&cli.cfg);
 	/* registered but never read in Istio */
-	if (parse_ok(A("x"), A("INBOUND_INTERCEPTION_MODE=TPROXY",
+	if (parse_ok(A("install"), A("INBOUND_INTERCEPTION_MODE=TPROXY",
 			       "INBOUND_TPROXY_MARK=7"),
 		     &cli)) {
 		CHECK(!cli.cfg.tproxy);
@@ -312,17 +333,17 @@ static void test_cli__gid_defaults_to_uid_list(void)
 	}
 	mi_config_release(&cli.cfg);
 	/* empty -u: uid of $ENVOY_USER, else 1337 */
-	if (parse_ok(A("x"), A("ENVOY_USER=root"), &cli)) {
+	if (parse_ok(A("install"), A("ENVOY_USER=root"), &cli)) {
 		CHECK(has_range(&cli.cfg.proxy_uids, 0, 0));
 		CHECK(has_range(&cli.cfg.proxy_gids, 0, 0));
 	}
 	mi_config_release(&cli.cfg);
-	if (parse_ok(A("x"), A("ENVOY_USER=no-such-user-mi"), &cli)) {
+	if (parse_ok(A("install"), A("ENVOY_USER=no-such-user-mi"), &cli)) {
 		CHECK(has_range(&cli.cfg.proxy_uids, 1337, 1337));
 		CHECK(has_range(&cli.cfg.proxy_gids, 1337, 1337));
 	}
 	mi_config_release(&cli.cfg);
-	if (parse_ok(A("x"), A("PROXY_UID=5", "PROXY_GID=6"), &cli)) {
+	if (parse_ok(A("install"), A("PROXY_UID=5", "PROXY_GID=6"), &cli)) {
 		CHECK(has_range(&cli.cfg.proxy_uids, 5, 5));
 		CHECK(has_range(&cli.cfg.proxy_gids, 6, 6));
 	}
@@ -421,7 +442,7 @@ static void test_cli__owner_groups(void)
 	char big[64 * 6 + 16], *p = big;
 	const char *env[2] = { big, NULL };
 
-	if (parse_ok(A("x"), A("ISTIO_OUTBOUND_OWNER_GROUPS=*",
+	if (parse_ok(A("install"), A("ISTIO_OUTBOUND_OWNER_GROUPS=*",
 			       "ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE=888,0"),
 		     &cli)) {
 		CHECK(cli.cfg.owner_include_all);
@@ -429,7 +450,7 @@ static void test_cli__owner_groups(void)
 		CHECK(has_range(&cli.cfg.owner_exclude, 888, 888));
 	}
 	mi_config_release(&cli.cfg);
-	if (parse_ok(A("x"), A("ISTIO_OUTBOUND_OWNER_GROUPS=root,202",
+	if (parse_ok(A("install"), A("ISTIO_OUTBOUND_OWNER_GROUPS=root,202",
 			       "ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE=888"),
 		     &cli)) {
 		CHECK(!cli.cfg.owner_include_all);
@@ -441,7 +462,7 @@ static void test_cli__owner_groups(void)
 	}
 	mi_config_release(&cli.cfg);
 	/* set but empty: an empty include list, not the default */
-	if (parse_ok(A("x"), A("ISTIO_OUTBOUND_OWNER_GROUPS="), &cli)) {
+	if (parse_ok(A("install"), A("ISTIO_OUTBOUND_OWNER_GROUPS="), &cli)) {
 		CHECK(!cli.cfg.owner_include_all);
 		CHECK_EQ_INT(cli.cfg.owner_include.n, 0);
 	}
@@ -450,7 +471,7 @@ static void test_cli__owner_groups(void)
 	p += sprintf(p, "ISTIO_OUTBOUND_OWNER_GROUPS=");
 	for (int i = 0; i < 64; i++)
 		p += sprintf(p, "%s%d", i ? "," : "", 1000 + i);
-	if (parse_ok(A("x"), env, &cli))
+	if (parse_ok(A("install"), env, &cli))
 		CHECK_EQ_INT(cli.cfg.owner_include.n, 64);
 	mi_config_release(&cli.cfg);
 }
@@ -459,12 +480,13 @@ static void test_cli__loopback_cidr(void)
 {
 	struct mi_cli cli;
 
-	if (parse_ok(A("x"), NOENV, &cli)) {
+	if (parse_ok(A("install"), NOENV, &cli)) {
 		CHECK_EQ_INT(cli.cfg.loopback4.plen, 32);
 		CHECK_EQ_INT(cli.cfg.loopback4.addr[3], 1);
 	}
 	mi_config_release(&cli.cfg);
-	if (parse_ok(A("x"), A("ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR=127.0.0.1/8"), &cli)) {
+	if (parse_ok(A("install"),
+		A("ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR=127.0.0.1/8"), &cli)) {
 		CHECK_EQ_INT(cli.cfg.loopback4.family, AF_INET);
 		CHECK_EQ_INT(cli.cfg.loopback4.plen, 8);
 		CHECK_EQ_INT(cli.cfg.loopback4.addr[0], 127);
@@ -489,7 +511,8 @@ static void test_cli__init_container_exclusions(void)
 		CHECK(has_range(&cli.cfg.exclude_gids, 0, 0));
 	}
 	mi_config_release(&cli.cfg);
-	if (parse_ok(A("x"), A("MESHINIT_EXCLUDE_OUTBOUND_UIDS=42"), &cli))
+	if (parse_ok(A("install"), A("MESHINIT_EXCLUDE_OUTBOUND_UIDS=42"),
+		&cli))
 		CHECK(has_range(&cli.cfg.exclude_uids, 42, 42));
 	mi_config_release(&cli.cfg);
 
@@ -540,7 +563,7 @@ static void test_cli__misc_switches(void)
 			CHECK_EQ_INT(cli.cfg.ipv6_mode, v6[i].mode);
 		mi_config_release(&cli.cfg);
 	}
-	if (parse_ok(A("x"), A("MESHINIT_IPV6=on"), &cli))
+	if (parse_ok(A("install"), A("MESHINIT_IPV6=on"), &cli))
 		CHECK_EQ_INT(cli.cfg.ipv6_mode, MI_IPV6_ON);
 	mi_config_release(&cli.cfg);
 	if (parse_ok(A("--resolv-conf", "/tmp/r.conf", "--netns", "pod1"), NOENV, &cli)) {
@@ -557,7 +580,7 @@ static void test_cli__misc_switches(void)
 	if (parse_ok(A("status", "-O", "json"), NOENV, &cli))
 		CHECK_EQ_STR(cli.status_format, "json");
 	mi_config_release(&cli.cfg);
-	if (parse_ok(A("x"), A("FORCE_IPTABLES_BINARY=legacy"), &cli))
+	if (parse_ok(A("install"), A("FORCE_IPTABLES_BINARY=legacy"), &cli))
 		CHECK(true);
 	mi_config_release(&cli.cfg);
 	/* compatibility flags are accepted */
@@ -595,11 +618,34 @@ static const struct err_case err_cases[] = {
 	{ { "--iptables-probe-port=-1" }, { NULL }, 255, { "--iptables-probe-port", "\"-1\"" } },
 	{ { "--log_output_level=loud" }, { NULL }, 255, { "--log_output_level", "loud", "log level" } },
 	{ { "-O", "xml" }, { NULL }, 255, { "--output", "\"xml\"", "text or json" } },
-	/* malformed env values of typed flags are errors naming the env var */
-	{ { NULL }, { "REDIRECT_DNS=yes" }, 1, { "env REDIRECT_DNS", "\"yes\"" } },
-	{ { NULL }, { "INVALID_DROP=2" }, 1, { "env INVALID_DROP", "\"2\"" } },
-	{ { NULL }, { "PROBE_TIMEOUT=5" }, 1, { "env PROBE_TIMEOUT", "\"5\"" } },
-	{ { NULL }, { "IPTABLES_PROBE_PORT=abc" }, 1, { "env IPTABLES_PROBE_PORT", "\"abc\"" } },
+	/* meshinit's own variables are as strict as flags */
+	{ { NULL }, { "MESHINIT_CHECK=yes" }, 255, { "env MESHINIT_CHECK",
+		"\"yes\"", "boolean" } },
+	{ { "--iptables-probe-port=0x10000" }, { NULL }, 255,
+		{ "--iptables-probe-port", "0x10000" } },
+	{ { "--iptables-probe-port=1__0" }, { NULL }, 255,
+		{ "--iptables-probe-port", "1__0" } },
+	{ { "--iptables-probe-port=_10" }, { NULL }, 255,
+		{ "--iptables-probe-port", "_10" } },
+	{ { "--iptables-probe-port=10_" }, { NULL }, 255,
+		{ "--iptables-probe-port", "10_" } },
+	{ { "--iptables-probe-port=08" }, { NULL }, 255,
+		{ "--iptables-probe-port", "08" } },
+	/* stray words and unknown commands: usage errors with a hint */
+	{ { "--redirect-dns", "false" }, { NULL }, 255, { "\"false\"",
+		"--redirect-dns=false" } },
+	{ { "-p", "7", "--", "--no-such-flag" }, { NULL }, 255,
+		{ "\"--no-such-flag\"", "after \"--\"" } },
+	{ { "--redirect-dsn" }, { NULL }, 255, { "unknown flag", "did you mean "
+		"--redirect-dns" } },
+	{ { "--log-target=stderr" }, { NULL }, 255, { "unknown flag", "did you "
+		"mean --log_target" } },
+	{ { "bogusword" }, { NULL }, 255, { "unexpected argument",
+		"\"bogusword\"", "install takes flags only" } },
+	/* an empty --netns must not mean "here" */
+	{ { "--netns", "" }, { NULL }, 1, { "--netns", "\"\"", "is empty" } },
+	{ { NULL }, { "MESHINIT_NETNS=" }, 1, { "env MESHINIT_NETNS",
+		"is empty" } },
 
 	/* single ports */
 	{ { "-p", "0" }, { NULL }, 1, { "-p/--envoy-port", "\"0\"", "is not a port (1-65535)" } },
@@ -764,12 +810,414 @@ static void test_cli__long_values(void)
 	p += sprintf(p, "ISTIO_OUTBOUND_OWNER_GROUPS=");
 	for (int i = 0; i < 65; i++)
 		p += sprintf(p, "%s%d", i ? "," : "", 1000 + i);
-	ret = parse(A("x"), A(groups), &cli, &err);
+	ret = parse(A("install"), A(groups), &cli, &err);
 	CHECK(ret < 0);
 	CHECK_EQ_INT(err.exit, 1);
 	CHECK_CONTAINS(err.msg, "env ISTIO_OUTBOUND_OWNER_GROUPS");
 	CHECK_CONTAINS(err.msg, "1000,1001,");
 	CHECK_CONTAINS(err.msg, "more than 64 groups");
+	mi_config_release(&cli.cfg);
+}
+
+
+/* ---- safe by default: words, help, the source of an error ------------- */
+
+static void expect_usage(const char *const *args, const char *w1,
+	const char *w2)
+{
+	struct mi_cli cli;
+	struct mi_err err;
+
+	if (CHECK(parse(args, NOENV, &cli, &err) < 0)) {
+		CHECK_EQ_INT(err.exit, 255);
+		CHECK_EQ_INT(err.src, MI_ERR_SRC_FLAG);
+		if (w1)
+			CHECK_CONTAINS(err.msg, w1);
+		if (w2)
+			CHECK_CONTAINS(err.msg, w2);
+	}
+	mi_config_release(&cli.cfg);
+}
+
+static void test_cli__safe_by_default(void)
+{
+	struct mi_cli cli;
+	struct mi_err err;
+
+	expect_usage(A("stauts"), "unknown command \"stauts\"", "did you mean "
+		"status?");
+	expect_usage(A("--netns", "pod1", "stauts"), "unknown command",
+		"did you mean status?");
+	expect_usage(A("clenaup"), "did you mean cleanup?", NULL);
+	expect_usage(A("hlep"), "did you mean help?", NULL);
+	expect_usage(A("bogusword"), "unknown command \"bogusword\"",
+		"commands:");
+	expect_usage(A("status", "install"), "\"install\"", "already status");
+	expect_usage(A("status", "extra"), "\"extra\"", "status takes flags "
+		"only");
+	expect_usage(A("help", "bogus"), "\"bogus\"", NULL);
+	expect_usage(A("--dry-run", "true"), "\"true\"", "--dry-run=true");
+	expect_usage(A("-n", "false"), "\"false\"", "--dry-run=false");
+
+	/* help never runs anything: the word, the flag, per command */
+	if (parse_ok(A("help"), NOENV, &cli)) {
+		CHECK_EQ_INT(cli.cmd, MI_CMD_HELP);
+		CHECK_EQ_INT(cli.help_cmd, MI_CMD_HELP);
+	}
+	mi_config_release(&cli.cfg);
+	if (parse_ok(A("help", "explain"), NOENV, &cli)) {
+		CHECK_EQ_INT(cli.cmd, MI_CMD_HELP);
+		CHECK_EQ_INT(cli.help_cmd, MI_CMD_EXPLAIN);
+	}
+	mi_config_release(&cli.cfg);
+	if (parse_ok(A("explain", "--help"), NOENV, &cli)) {
+		CHECK_EQ_INT(cli.cmd, MI_CMD_HELP);
+		CHECK_EQ_INT(cli.help_cmd, MI_CMD_EXPLAIN);
+	}
+	mi_config_release(&cli.cfg);
+	if (parse_ok(A("-h"), NOENV, &cli)) {
+		CHECK_EQ_INT(cli.cmd, MI_CMD_HELP);
+		CHECK_EQ_INT(cli.help_cmd, MI_CMD_HELP);
+	}
+	mi_config_release(&cli.cfg);
+	/* the command word may follow flags */
+	if (parse_ok(A("--netns", "pod1", "status"), NOENV, &cli)) {
+		CHECK_EQ_INT(cli.cmd, MI_CMD_STATUS);
+		CHECK_EQ_STR(cli.cfg.netns, "pod1");
+	}
+	mi_config_release(&cli.cfg);
+
+	/* Istio's injection passes no stray word: its default args parse */
+	if (parse_ok(A("istio-iptables", "-p", "15001", "-z", "15006", "-u",
+		       "1337", "-m", "REDIRECT", "-i", "*", "-x", "", "-b", "*",
+		       "-d", "15090,15021,15020",
+		       	"--log_output_level=default:info"),
+		     NOENV, &cli)) {
+		CHECK_EQ_INT(cli.cmd, MI_CMD_INSTALL);
+		CHECK_EQ_INT(cli.warn.n, 0);
+	}
+	mi_config_release(&cli.cfg);
+
+	/* the error says where the value came from and its exit code */
+	if (CHECK(parse(A("-b", "x"), NOENV, &cli, &err) < 0)) {
+		CHECK_EQ_INT(err.src, MI_ERR_SRC_FLAG);
+		CHECK_EQ_INT(err.exit, 1);
+	}
+	mi_config_release(&cli.cfg);
+	if (CHECK(parse(A("install"), A("ISTIO_INBOUND_PORTS=x"), &cli,
+		&err) < 0)) {
+		CHECK_EQ_INT(err.src, MI_ERR_SRC_ENV);
+		CHECK_EQ_INT(err.exit, 1);
+	}
+	mi_config_release(&cli.cfg);
+	/* a malformed value: 255 from a flag and from MESHINIT_* alike */
+	if (CHECK(parse(A("--check=yes"), NOENV, &cli, &err) < 0)) {
+		CHECK_EQ_INT(err.src, MI_ERR_SRC_FLAG);
+		CHECK_EQ_INT(err.exit, 255);
+	}
+	mi_config_release(&cli.cfg);
+	if (CHECK(parse(A("install"), A("MESHINIT_CHECK=yes"), &cli,
+		&err) < 0)) {
+		CHECK_EQ_INT(err.src, MI_ERR_SRC_ENV);
+		CHECK_EQ_INT(err.exit, 255);
+	}
+	mi_config_release(&cli.cfg);
+	/* a value meshinit cannot use: 1 from a flag and from MESHINIT_* */
+	if (CHECK(parse(A("--ipv6", "yes"), NOENV, &cli, &err) < 0))
+		CHECK_EQ_INT(err.exit, 1);
+	mi_config_release(&cli.cfg);
+	if (CHECK(parse(A("install"), A("MESHINIT_IPV6=yes"), &cli, &err) < 0))
+		CHECK_EQ_INT(err.exit, 1);
+	mi_config_release(&cli.cfg);
+	/* status -o json points to -O */
+	if (CHECK(parse(A("status", "-o", "json"), NOENV, &cli, &err) < 0))
+		CHECK_CONTAINS(err.msg, "-O/--output json");
+	mi_config_release(&cli.cfg);
+}
+
+/* ---- Istio's environment variables: Istio's parsers and outcome ------- */
+
+static bool warned(const struct mi_cli *cli, const char *a, const char *b)
+{
+	for (size_t i = 0; i < cli->warn.n; i++)
+		if (strstr(cli->warn.msg[i],
+			a) && (!b || strstr(cli->warn.msg[i], b)))
+			return true;
+	return false;
+}
+
+static void test_cli__istio_env_bools(void)
+{
+	static const struct {
+		const char *env;
+		size_t off;	/* in mi_config; SIZE_MAX: no effect */
+	} vars[] = {
+		{ "DRY_RUN", offsetof(struct mi_config, dry_run) },
+		{ "SKIP_RULE_APPLY", offsetof(struct mi_config,
+			skip_rule_apply) },
+		{ "RUN_VALIDATION", offsetof(struct mi_config,
+			run_validation) },
+		{ "REDIRECT_DNS", offsetof(struct mi_config, redirect_dns) },
+		{ "ISTIO_META_DNS_CAPTURE", offsetof(struct mi_config,
+			redirect_dns) },
+		{ "DROP_INVALID", offsetof(struct mi_config, drop_invalid) },
+		{ "INVALID_DROP", offsetof(struct mi_config, drop_invalid) },
+		{ "DUAL_STACK", offsetof(struct mi_config, dual_stack) },
+		{ "ISTIO_DUAL_STACK", offsetof(struct mi_config, dual_stack) },
+		{ "CAPTURE_ALL_DNS", offsetof(struct mi_config,
+			capture_all_dns) },
+		{ "CLEANUP_ONLY", offsetof(struct mi_config, cleanup_only) },
+		{ "CNI_MODE", SIZE_MAX },
+		{ "RECONCILE", SIZE_MAX },
+		{ "FORCE_APPLY", SIZE_MAX },
+		{ "NATIVE_NFTABLES", SIZE_MAX },
+	};
+	/* Go's strconv.ParseBool, and what it rejects */
+	static const struct {
+		const char *v;
+		bool want, ignored;
+	} spell[] = {
+		{ "1", true, false },	  { "t", true, false },
+		{ "T", true, false },	  { "TRUE", true, false },
+		{ "true", true, false },  { "True", true, false },
+		{ "0", false, false },	  { "f", false, false },
+		{ "F", false, false },	  { "FALSE", false, false },
+		{ "false", false, false }, { "False", false, false },
+		{ "yes", false, true },	  { "", false, true },
+		{ "on", false, true },	  { "2", false, true },
+		{ "tRuE", false, true },  { " true", false, true },
+		{ "y", false, true },	  { "enabled", false, true },
+	};
+	struct mi_cli cli;
+	char env[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+		for (size_t k = 0; k < ARRAY_SIZE(spell); k++) {
+			snprintf(env, sizeof(env), "%s=%s", vars[i].env,
+				spell[k].v);
+			if (!parse_ok(A("install"), A(env), &cli)) {
+				NOTE("%s", env);
+				goto next;
+			}
+			if (vars[i].off != SIZE_MAX &&
+			    !CHECK_EQ_INT(*(bool *)((char *)&cli.cfg +
+						    vars[i].off),
+					  spell[k].want))
+				NOTE("%s", env);
+			if (!CHECK_EQ_INT(warned(&cli, vars[i].env, "Istio "
+				"ignores"),
+					  spell[k].ignored))
+				NOTE("%s: warning expected %d", env,
+					spell[k].ignored);
+			if (spell[k].ignored) {
+				char quoted[32];
+
+				snprintf(quoted, sizeof(quoted), "=\"%s\"",
+					spell[k].v);
+				if (!CHECK(warned(&cli, vars[i].env, quoted)))
+					NOTE("%s: the warning names the value",
+						env);
+			}
+next:
+			mi_config_release(&cli.cfg);
+		}
+	}
+	/* a flag still wins over an ignored variable */
+	if (parse_ok(A("--dry-run"), A("DRY_RUN=yes"), &cli))
+		CHECK(cli.cfg.dry_run);
+	mi_config_release(&cli.cfg);
+}
+
+static void test_cli__istio_env_numbers(void)
+{
+	static const struct {
+		const char *env;
+		int want;
+		bool ignored;
+	} ports[] = {
+		{ "IPTABLES_PROBE_PORT=15003", 15003, false },
+		{ "IPTABLES_PROBE_PORT=0x10", 16, false },
+		{ "IPTABLES_PROBE_PORT=0X10", 16, false },
+		{ "IPTABLES_PROBE_PORT=0b11", 3, false },
+		{ "IPTABLES_PROBE_PORT=0o17", 15, false },
+		{ "IPTABLES_PROBE_PORT=017", 15, false },
+		{ "IPTABLES_PROBE_PORT=1_000", 1000, false },
+		{ "IPTABLES_PROBE_PORT=0", 0, false },
+		{ "IPTABLES_PROBE_PORT=65535", 65535, false },
+		/* syntax errors give 0, range errors 65535 (Go's ParseUint) */
+		{ "IPTABLES_PROBE_PORT=abc", 0, true },
+		{ "IPTABLES_PROBE_PORT=", 0, true },
+		{ "IPTABLES_PROBE_PORT=-1", 0, true },
+		{ "IPTABLES_PROBE_PORT=+1", 0, true },
+		{ "IPTABLES_PROBE_PORT=1__0", 0, true },
+		{ "IPTABLES_PROBE_PORT=08", 0, true },
+		{ "IPTABLES_PROBE_PORT= 15002", 0, true },
+		{ "IPTABLES_PROBE_PORT=70000", 65535, true },
+		{ "IPTABLES_PROBE_PORT=0x10000", 65535, true },
+	};
+	static const struct {
+		const char *env;
+		int want_ms;
+		bool ignored;
+	} durs[] = {
+		{ "PROBE_TIMEOUT=5s", 5000, false },
+		{ "PROBE_TIMEOUT=500ms", 500, false },
+		{ "PROBE_TIMEOUT=1m", 60000, false },
+		{ "PROBE_TIMEOUT=1.5s", 1500, false },
+		{ "PROBE_TIMEOUT=0", 0, false },
+		/* time.ParseDuration errors give 0 */
+		{ "PROBE_TIMEOUT=5", 0, true },
+		{ "PROBE_TIMEOUT=", 0, true },
+		{ "PROBE_TIMEOUT=five", 0, true },
+		{ "PROBE_TIMEOUT=5 s", 0, true },
+	};
+	struct mi_cli cli;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
+		if (parse_ok(A("install"), A(ports[i].env), &cli)) {
+			if (!CHECK_EQ_INT(cli.cfg.probe_port, ports[i].want))
+				NOTE("%s", ports[i].env);
+			if (!CHECK_EQ_INT(warned(&cli, "IPTABLES_PROBE_PORT",
+				"Istio ignores"),
+					  ports[i].ignored))
+				NOTE("%s", ports[i].env);
+		}
+		mi_config_release(&cli.cfg);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(durs); i++) {
+		if (parse_ok(A("install"), A(durs[i].env), &cli)) {
+			if (!CHECK_EQ_INT(cli.cfg.probe_timeout_ms,
+				durs[i].want_ms))
+				NOTE("%s", durs[i].env);
+			if (!CHECK_EQ_INT(warned(&cli, "PROBE_TIMEOUT",
+				"Istio ignores"),
+					  durs[i].ignored))
+				NOTE("%s", durs[i].env);
+		}
+		mi_config_release(&cli.cfg);
+	}
+	/* the string variables stay strings: Istio fails on them later */
+	if (CHECK(parse(A("install"), A("INBOUND_CAPTURE_PORT=x"), &cli,
+			&(struct mi_err){ 0 }) < 0))
+		CHECK_EQ_INT(cli.warn.n, 0);
+	mi_config_release(&cli.cfg);
+}
+
+static void test_cli__istio_env_strings(void)
+{
+	struct mi_cli cli;
+
+	/* ENVOY_USER: a user Istio cannot look up means uid 1337 */
+	if (parse_ok(A("install"), A("ENVOY_USER=no-such-user-mi"), &cli)) {
+		CHECK(has_range(&cli.cfg.proxy_uids, 1337, 1337));
+		CHECK(warned(&cli, "ENVOY_USER=\"no-such-user-mi\"", "1337"));
+	}
+	mi_config_release(&cli.cfg);
+	if (parse_ok(A("install"), A("ENVOY_USER="), &cli)) {
+		CHECK(has_range(&cli.cfg.proxy_uids, 1337, 1337));
+		CHECK(warned(&cli, "ENVOY_USER=\"\"", NULL));
+	}
+	mi_config_release(&cli.cfg);
+	if (parse_ok(A("install"), A("ENVOY_USER=root"), &cli)) {
+		CHECK(has_range(&cli.cfg.proxy_uids, 0, 0));
+		CHECK_EQ_INT(cli.warn.n, 0);
+	}
+	mi_config_release(&cli.cfg);
+	/* unset: istio-proxy if known, else 1337, silently (as Istio) */
+	if (parse_ok(A("install"), NOENV, &cli))
+		CHECK_EQ_INT(cli.warn.n, 0);
+	mi_config_release(&cli.cfg);
+	/* -u given: ENVOY_USER is not read */
+	if (parse_ok(A("-u", "7"), A("ENVOY_USER=no-such-user-mi"), &cli))
+		CHECK_EQ_INT(cli.warn.n, 0);
+	mi_config_release(&cli.cfg);
+	/* DRY_RUN_FILE_PATH */
+	if (parse_ok(A("--dry-run"), A("DRY_RUN_FILE_PATH=/tmp/x.nft"), &cli))
+		CHECK_EQ_STR(cli.dry_run_file, "/tmp/x.nft");
+	mi_config_release(&cli.cfg);
+	if (parse_ok(A("--dry-run"), A("DRY_RUN_FILE_PATH="), &cli))
+		CHECK(!cli.dry_run_file);
+	mi_config_release(&cli.cfg);
+	/* --log_target: repeatable, in order */
+	if (parse_ok(A("--log_target", "stderr", "--log_target=/tmp/l"), NOENV,
+		&cli)) {
+		CHECK_EQ_INT(cli.n_log_targets, 2);
+		CHECK_EQ_STR(cli.log_targets[0], "stderr");
+		CHECK_EQ_STR(cli.log_targets[1], "/tmp/l");
+	}
+	mi_config_release(&cli.cfg);
+	if (parse_ok(A("install"), NOENV, &cli))
+		CHECK_EQ_INT(cli.n_log_targets, 0);
+	mi_config_release(&cli.cfg);
+}
+
+/* ---- combinations Istio accepts that are almost certainly mistakes ---- */
+
+static void expect_warning(const char *const *args, const char *const *env,
+			   const char *w)
+{
+	struct mi_cli cli;
+
+	if (parse_ok(args, env, &cli) && !CHECK(warned(&cli, w, NULL)))
+		NOTE("no warning \"%s\" (%zu warnings)", w, cli.warn.n);
+	mi_config_release(&cli.cfg);
+}
+
+static void expect_no_warning(const char *const *args, const char *const *env)
+{
+	struct mi_cli cli;
+
+	if (parse_ok(args, env, &cli) && !CHECK_EQ_INT(cli.warn.n, 0))
+		NOTE("unexpected: %s", cli.warn.msg[0]);
+	mi_config_release(&cli.cfg);
+}
+
+static void test_cli__mistake_warnings(void)
+{
+	struct mi_cli cli;
+	struct mi_warnings w = { 0 };
+
+	expect_warning(A("-p", "15006"), NOENV, "-p/--envoy-port and "
+		"-z/--inbound-capture-port are both 15006");
+	expect_warning(A("-m", "tproxy"), NOENV, "\"tproxy\" is neither TPROXY "
+		"nor REDIRECT");
+	expect_warning(A("install"),
+		A("ISTIO_INBOUND_INTERCEPTION_MODE=Tproxy"), "env "
+			"ISTIO_INBOUND_INTERCEPTION_MODE \"Tproxy\"");
+	expect_warning(A("-b", "80", "-d", "15090"), NOENV,
+		"-d/--istio-local-exclude-ports is ignored unless -b");
+	expect_warning(A("-d", "15090"), NOENV, "is ignored unless -b");
+	expect_warning(A("--capture-all-dns"), NOENV, "--capture-all-dns has "
+		"no effect without DNS capture");
+	expect_warning(A("--skip-rule-apply"), NOENV, "--skip-rule-apply "
+		"without --run-validation");
+	expect_no_warning(A("-m", "TPROXY", "-b", "*", "-d", "15090"), NOENV);
+	expect_no_warning(A("-m", "REDIRECT"), NOENV);
+	expect_no_warning(A("--capture-all-dns", "--redirect-dns"), NOENV);
+	expect_no_warning(A("--capture-all-dns"),
+		A("ISTIO_META_DNS_CAPTURE=true"));
+	expect_no_warning(A("--skip-rule-apply", "--run-validation"), NOENV);
+	/* -m tproxy means REDIRECT, as in Istio */
+	if (parse_ok(A("-m", "tproxy"), NOENV, &cli))
+		CHECK(!cli.cfg.tproxy);
+	mi_config_release(&cli.cfg);
+
+	/* IPv6 prefixes in a pod whose IPv6 is off (after detection) */
+	if (parse_ok(A("-i", "10.0.0.0/8,2001:db8::/32", "-x",
+		"fd00::/8,fe80::/10"),
+		     NOENV, &cli)) {
+		cli.cfg.ipv6 = false;
+		mi_cli_warn_detected(&cli.cfg, &w);
+		CHECK_EQ_INT(w.n, 2);
+		CHECK_CONTAINS(w.msg[0], "-i/--istio-service-cidr has 1 IPv6 "
+			"prefix (2001:db8::/32)");
+		CHECK_CONTAINS(w.msg[1], "-x/--istio-service-exclude-cidr has "
+			"2 IPv6 prefixes");
+		w.n = 0;
+		cli.cfg.ipv6 = true;
+		mi_cli_warn_detected(&cli.cfg, &w);
+		CHECK_EQ_INT(w.n, 0);
+	}
 	mi_config_release(&cli.cfg);
 }
 
@@ -819,5 +1267,10 @@ int main(void)
 	RUN(test_cli__errors_name_flag_and_value);
 	RUN(test_cli__long_values);
 	RUN(test_cli__dump_config);
+	RUN(test_cli__safe_by_default);
+	RUN(test_cli__istio_env_bools);
+	RUN(test_cli__istio_env_numbers);
+	RUN(test_cli__istio_env_strings);
+	RUN(test_cli__mistake_warnings);
 	TEST_MAIN_END();
 }
