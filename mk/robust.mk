@@ -2,7 +2,7 @@
 # features and IPv6 off, large batches, foreign state. Every suite runs in
 # throw-away user+network namespaces (unshare -Urn; root works too) and
 # prints a final "N passed, M failed" line.
-#   make check-hostile    347 malformed inputs + accepted edge cases, one namespace
+#   make check-hostile    341 malformed inputs + 63 accepted cases, one namespace
 #   make check-sigkill    200 installs SIGKILLed at random points: old or new state
 #   make check-features   IPv6 disabled by sysctl; TPROXY without nft_tproxy
 #   make check-scale      -x with 100,000 CIDRs (@FILE list)

@@ -4,9 +4,11 @@
 Every case is a dict:
   args    argv after the program name (str or bytes items)
   env     extra environment variables (dict, values str or bytes)
-  exit    expected exit code: 255 flag syntax (unknown flag, malformed
-          bool/duration/uint16/int flag value, -O, --log_output_level),
-          1 bad value or ANY bad environment value, 0 accepted
+  exit    expected exit code: 255 usage (unknown command, flag or stray
+          word, malformed bool/duration/uint16/int value of a flag or a
+          MESHINIT_* variable, -O, --log_output_level), 1 bad value (flag or
+          variable alike), 0 accepted (also a value of one of Istio's
+          typed variables that Istio ignores: a warning, Istio's outcome)
   names   what the error line must name: "-x/--istio-service-exclude-cidr",
           "env REDIRECT_DNS", ... (exit != 0)
   shows   bytes the error line must contain; default: the first 40
@@ -148,17 +150,27 @@ def cases():
     # flag syntax: exit 255
     for v in ["65536", "-1", "abc", "", "4294967296", "99999999999999999999"]:
         c.append(e(["--iptables-probe-port", v], 255, "--iptables-probe-port"))
-    c.append(e([], 1, "env IPTABLES_PROBE_PORT",
-               env={"IPTABLES_PROBE_PORT": "65536"}))
+    # Istio's variables: Istio's parser, its outcome, and a warning
+    c.append(ok([], ['env IPTABLES_PROBE_PORT="65536"', "Istio ignores",
+                     "reads 65535"], env={"IPTABLES_PROBE_PORT": "65536"}))
+    c.append(ok([], ['env IPTABLES_PROBE_PORT="abc"', "reads 0"],
+                env={"IPTABLES_PROBE_PORT": "abc"}))
     for v in ["5x", "-1s", "", "5 s", "99999999999999999999h", "1.5.5s"]:
         c.append(e(["--probe-timeout", v], 255, "--probe-timeout"))
-    c.append(e([], 1, "env PROBE_TIMEOUT", env={"PROBE_TIMEOUT": "forever"}))
+    c.append(ok([], ['env PROBE_TIMEOUT="forever"', "reads 0s"],
+                env={"PROBE_TIMEOUT": "forever"}))
     for f in BOOL_FLAGS:
         c.append(e(["--%s=yes" % f], 255, "--" + f, shows=b'"yes"'))
     c.append(e(["-n=maybe"], 255, "-n/--dry-run", shows=b'"maybe"'))
     c.append(e(["-h=2"], 255, "-h/--help", shows=b'"2"'))
     for env in BOOL_ENVS:
-        c.append(e([], 1, "env " + env, env={env: "yes"}))
+        if env.startswith("MESHINIT_"):   # meshinit's own: as strict as flags
+            c.append(e([], 255, "env " + env, env={env: "yes"}))
+        else:                             # Istio's: false, and a warning
+            c.append(ok([], ['env %s="yes"' % env, "reads false"],
+                        env={env: "yes"}))
+    c.append(ok([], ["DNS_CAPTURE=false", 'ISTIO_META_DNS_CAPTURE="yes"'],
+                env={"REDIRECT_DNS": "true", "ISTIO_META_DNS_CAPTURE": "yes"}))
     for v in ["abc", "99999999999999999999", "1_0", "0x", ""]:
         c.append(e(["--vklog", v], 255, "--vklog"))
     for v in ["xml", "", "JSON"]:
@@ -257,9 +269,32 @@ def cases():
     c.append(ok(["--exclude-outbound-ports-for-uids", "80:1000:2000"],
                 ["tcp:80-1000:2000-2000"]))
     c.append(ok(["-b", "80", "-d", "1-65535"], ["INBOUND_PORTS_INCLUDE=80"]))
-    c.append(ok(["foo", "bar"], ["OUTBOUND_IP_RANGES_INCLUDE="]))
+    # a slip changes nothing: stray words, near misses, empty --netns
+    c.append(e(["foo", "bar"], 255, "unknown command", shows=b'"foo"'))
+    c.append(e(["stauts"], 255, "did you mean status?", shows=b'"stauts"'))
+    c.append(e(["--netns", "mypod", "stauts"], 255, "did you mean status?",
+               shows=b'"stauts"'))
+    c.append(e(["status", "install"], 255, "already status", shows=b'"install"'))
+    c.append(e(["--redirect-dns", "false"], 255, "--redirect-dns=false",
+               shows=b'"false"'))
+    c.append(e(["-p", "1", "--", "x"], 255, "after \"--\"", shows=b'"x"'))
+    c.append(e(["--redirect-dsn"], 255, "did you mean --redirect-dns?",
+               shows=b"--redirect-dsn"))
+    c.append(e(["--netns", ""], 1, "--netns", shows=b'"": is empty'))
+    c.append(e([], 1, "env MESHINIT_NETNS", shows=b"is empty",
+               env={"MESHINIT_NETNS": ""}))
+    c.append(e(["--log_target", "/nonexistent/dir/log"], 1, "--log_target",
+               shows=b"/nonexistent/dir/log"))
+    c.append(ok(["help"], ["Usage:", "Exit codes"], covers=["help"]))
+    c.append(ok(["help", "explain"], [" explain [flags]", "--direction"],
+                ["--iptables-probe-port"]))
+    c.append(ok([], ["cannot write the dry-run script to DRY_RUN_FILE_PATH"],
+                env={"DRY_RUN_FILE_PATH": "/nonexistent/dir/x.nft"}))
+    c.append(e([], 1, "env MESHINIT_FAULT_INJECT",    # the test build's hook
+               env={"MESHINIT_FAULT_INJECT": "sometimes"}))
     c.append(ok(["--network-namespace", GARBAGE], [], []))
-    c.append(ok(["--log_target", "x;y'\"z"], []))
+    # --log_target is honoured: the log goes there, not to stdout/stderr
+    c.append(ok(["--log_target", "/dev/null"], [], ["meshinit configuration"]))
     c.append(ok(["--log_caller", ";" * 100], []))
     c.append(ok(["--log_stacktrace_level", "whatever"], []))
     c.append(ok(["--log_output_level", ""], []))

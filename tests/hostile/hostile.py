@@ -182,7 +182,9 @@ def run_case(case, baseline):
 
 
 def describe(case):
-    a = [x if len(x) < 60 else x[:40] + "...(%d)" % len(x) for x in case["args"]]
+    a = [x if len(x) < 60 else x[:40] + ("...(%d)" % len(x)).encode()
+         if isinstance(x, bytes) else x[:40] + "...(%d)" % len(x)
+         for x in case["args"]]
     env = {k: (v if len(v) < 60 else v[:40] + "...(%d)" % len(v))
            for k, v in case["env"].items()}
     return "%s%s -> %d" % ("%r " % env if env else "", a, case["exit"])
