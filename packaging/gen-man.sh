@@ -18,8 +18,35 @@ cat <<HEAD
 meshinit, istio-iptables \\- program a pod's traffic capture for its sidecar proxy with nftables
 .SH SYNOPSIS
 .B meshinit
-.RB [ istio\\-iptables | install | cleanup | status | verify ]
+.RB [ install | istio\\-iptables ]
 .RI [ flags ]
+.br
+.B meshinit cleanup
+.RI [ flags ]
+.br
+.B meshinit status
+.RB [ \\-O " " text | json ]
+.RI [ flags ]
+.br
+.B meshinit verify
+.RI [ flags ]
+.br
+.B meshinit explain
+.B \\-\\-direction
+.RB out | in
+.B \\-\\-dst
+.IR ADDR : PORT
+.RI [ flags ]
+.br
+.B meshinit trace
+.RI [ flags ]
+.br
+.B meshinit help
+.RI [ command ]
+.br
+.B meshinit
+.I command
+.B \\-\\-help
 .br
 .B istio\\-iptables
 .RI [ flags ]
@@ -55,21 +82,14 @@ function flaghead(s,    n, w, i, out) {
 	}
 	return out
 }
-function flush_exit(    n, items, i, code) {
-	if (exitbuf == "")
+# one EXIT STATUS entry: "  CODE text" and its indented continuation lines
+function flush_exit() {
+	if (exitcode == "")
 		return
-	sub(/^Exit codes: */, "", exitbuf)
-	sub(/\.$/, "", exitbuf)
-	n = split(exitbuf, items, /; */)
-	for (i = 1; i <= n; i++) {
-		code = items[i]
-		sub(/ .*/, "", code)
-		sub(/^[^ ]* /, "", items[i])
-		print ".TP"
-		print ".B " code
-		print esc(items[i])
-	}
-	exitbuf = ""
+	print ".TP"
+	print ".B " exitcode
+	print esc(exittext)
+	exitcode = ""
 }
 BEGIN { sec = "desc"; print ".SH DESCRIPTION" }
 /^Usage:/ { next }
@@ -88,7 +108,8 @@ BEGIN { sec = "desc"; print ".SH DESCRIPTION" }
 	print "These variables have no flag:"
 	next
 }
-/^Exit codes:/ { sec = "exit"; print ".SH EXIT STATUS"; exitbuf = $0; next }
+/^Exit codes/ { sec = "exit"; print ".SH EXIT STATUS"; next }
+/^Examples:/ { sec = "examples"; next }
 /^$/ {
 	if (sec == "exit")
 		flush_exit()
@@ -98,7 +119,18 @@ BEGIN { sec = "desc"; print ".SH DESCRIPTION" }
 		sec = "text"
 	next
 }
-sec == "exit" { exitbuf = exitbuf " " trim($0); next }
+sec == "exit" && /^  [0-9]/ {
+	flush_exit()
+	line = trim($0)
+	exitcode = line
+	sub(/ .*/, "", exitcode)
+	exittext = trim(substr(line, length(exitcode) + 1))
+	next
+}
+sec == "exit" { exittext = exittext " " trim($0); next }
+sec == "examples" { next }
+# a command and its summary; a deeper-indented line continues the summary
+sec == "cmd" && /^   / { print esc(trim($0)); next }
 sec == "cmd" {
 	line = trim($0)
 	split(line, parts, /  +/)
@@ -126,4 +158,34 @@ sec == "env" {
 END { flush_exit() }
 '
 
-cat "$tail"
+# the hand-written sections; --help's examples (one for every command)
+# close the EXAMPLES section
+"$bin" --help | awk '
+function esc(s) {
+	gsub(/\\/, "\\e", s)
+	gsub(/-/, "\\-", s)
+	gsub(/\047/, "\\(aq", s)
+	return s
+}
+/^Examples:/ { on = 1; next }
+on && /^  / { sub(/^  /, ""); print esc($0) }
+' > "${TMPDIR:-/tmp}/meshinit-man-examples.$$"
+awk -v ex="${TMPDIR:-/tmp}/meshinit-man-examples.$$" '
+function examples(    line) {
+	print ".PP"
+	print "One line for every command (from \\fB\\-\\-help\\fR):"
+	print ".PP"
+	print ".nf"
+	print ".RS"
+	while ((getline line < ex) > 0)
+		print line
+	print ".RE"
+	print ".fi"
+	done = 1
+}
+inex && /^\.SH / { examples(); inex = 0 }
+/^\.SH EXAMPLES/ { inex = 1 }
+{ print }
+END { if (!done) { print ".SH EXAMPLES"; examples() } }
+' "$tail"
+rm -f "${TMPDIR:-/tmp}/meshinit-man-examples.$$"

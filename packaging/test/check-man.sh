@@ -28,14 +28,28 @@ for e in $envs; do
 	grep -qF -- "$e" "$man" || bad "environment variable $e is not in $man"
 done
 
-for c in istio-iptables install cleanup status verify; do
+for c in istio-iptables install cleanup status verify explain trace help; do
 	grep -qF -- ".B $(roff "$c")" "$man" || grep -qF -- "$(roff "$c")" "$man" ||
 		bad "command $c is not in $man"
 done
 
-for code in $(printf '%s\n' "$help" | sed -n '/^Exit codes:/,$p' | grep -oE '(^|; |: )[0-9]+ ' | grep -oE '[0-9]+'); do
+ncodes=0
+for code in $(printf '%s\n' "$help" | sed -n '/^Exit codes/,/^$/p' | grep -oE '^  [0-9]+ ' | grep -oE '[0-9]+'); do
+	ncodes=$((ncodes + 1))
 	grep -qx ".B $code" "$man" || bad "exit code $code is not in EXIT STATUS"
 done
+[ "$ncodes" -ge 7 ] || bad "only $ncodes exit codes found in --help"
+# the synopsis and the examples name every command
+for c in cleanup status verify explain trace help; do
+	sed -n '/^\.SH SYNOPSIS/,/^\.SH /p' "$man" | grep -q "^\.B meshinit $c" ||
+		bad "the SYNOPSIS lacks $c"
+	sed -n '/^\.SH EXAMPLES/,/^\.SH /p' "$man" | grep -q "^meshinit $c" ||
+		bad "the EXAMPLES lack $c"
+done
+# no continuation line rendered as an entry of its own
+sed -n '/^\.SH COMMANDS/,/^\.SH /p' "$man" | grep -A1 '^\.TP' | grep '^\.B' |
+	grep -vE '^\.B (install, istio\\-iptables|cleanup|status|verify|explain|trace|help \[COMMAND\])$' |
+	while read -r l; do echo "FAIL COMMANDS entry that is no command: $l"; done | grep . && fails=$((fails + 1))
 
 if command -v groff >/dev/null; then
 	lint=$(groff -man -Tutf8 -ww -z "$man" 2>&1)
