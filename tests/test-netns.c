@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "netns.h"
+#include "util.h"
 
 #define ID(d, i) ((struct mi_ns_id){ true, (d), (i) })
 #define NONE ((struct mi_ns_id){ false, 0, 0 })
