@@ -135,7 +135,7 @@ struct opt {
 	unsigned int flags;	/* F_* */
 	/* convert the raw value into @c->cli; NULL: read by another's */
 	int (*conv)(struct conv *c, int id);
-	size_t off;		/* struct mi_cli field (generic converters) */
+	size_t off;		/* the mi_cli field (generic converters) */
 };
 
 /* One raw value and where it came from, for conversion and messages. */

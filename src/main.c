@@ -209,9 +209,9 @@ static FILE *open_log_target(const char *t, struct mi_err *err)
 		return stderr;
 	f = *t ? fopen(t, "ae") : NULL;
 	if (!f)
-		mi_err_set(err, -errno, "cannot open --log_target \"%s\": %s", t,
-			   *t ? strerror(errno) :
-				"empty (stdout, stderr or a file path)");
+		mi_err_set(err, -errno, "cannot open --log_target \"%s\": %s",
+			   t, *t ? strerror(errno) :
+				   "empty (stdout, stderr or a file path)");
 	return f;
 }
 
