@@ -781,6 +781,7 @@ struct argv_state {
 	int last_bool;		/* a bool flag just given without "=" */
 	bool help_word;		/* "help" was the command word */
 	bool help_topic;	/* "help CMD" */
+	bool istio_word;	/* "verify istio-iptables ..." */
 };
 
 static int usage_err(struct mi_err *err, const char *fmt, ...) MI_PRINTF(2, 3);
@@ -924,6 +925,15 @@ static int positional(struct conv *c, const char *w, struct argv_state *st,
 		c->cmd_given = true;
 		c->cli->cmd = cmd_words[k].cmd;
 		st->help_word = cmd_words[k].cmd == MI_CMD_HELP;
+		return 0;
+	}
+	/*
+	 * verify and explain take the install's flags: Istio's args, pasted
+	 * whole, begin with the word istio-iptables
+	 */
+	if (k == 0 && st->cmd_seen && !st->istio_word &&
+	    (c->cli->cmd == MI_CMD_VERIFY || c->cli->cmd == MI_CMD_EXPLAIN)) {
+		st->istio_word = true;
 		return 0;
 	}
 	if (k >= 0 && st->help_word && !st->help_topic &&

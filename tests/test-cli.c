@@ -880,6 +880,13 @@ static void test_cli__safe_by_default(void)
 		CHECK_EQ_INT(cli.help_cmd, MI_CMD_HELP);
 	}
 	mi_config_release(&cli.cfg);
+	/* verify and explain take Istio's args pasted whole */
+	if (parse_ok(A("verify", "istio-iptables", "-p", "15001"), NOENV, &cli))
+		CHECK_EQ_INT(cli.cmd, MI_CMD_VERIFY);
+	mi_config_release(&cli.cfg);
+	expect_usage(A("status", "istio-iptables"), "already status", NULL);
+	expect_usage(A("verify", "istio-iptables", "istio-iptables"),
+		     "already verify", NULL);
 	/* the command word may follow flags */
 	if (parse_ok(A("--netns", "pod1", "status"), NOENV, &cli)) {
 		CHECK_EQ_INT(cli.cmd, MI_CMD_STATUS);
