@@ -1975,11 +1975,11 @@ static const struct {
 	                   "--allow-host-netns. Nothing was changed" },
 	{ MI_EXIT_NOT_INSTALLED, "status, verify: nothing of meshinit's is "
 	                         "installed in the namespace" },
-	{ MI_EXIT_DRIFT, "verify: the namespace differs from the install record "
-	  "or from the flags (drift: rules, sets, TPROXY routing, other capture "
-	  "state); explain --kernel: the kernel disagrees with the prediction "
-	  "(another path, another table deciding, the probe's connection "
-	  "refused)" },
+	{ MI_EXIT_DRIFT, "verify: the namespace differs from the install "
+	  "record or from the flags (drift: rules, sets, TPROXY routing, other "
+	  "capture state); explain --kernel: the kernel disagrees with the "
+	  "prediction (another path, another table deciding, the probe's "
+	  "connection refused)" },
 	{ MI_EXIT_NOMEM, "out of memory" },
 	{ MI_EXIT_VALIDATION, "--run-validation: the redirect does not work" },
 	{ MI_EXIT_USAGE, "usage error, nothing done: an unknown command or "
