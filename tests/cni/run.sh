@@ -156,6 +156,11 @@ conflist "$T/v1.conflist" 1.0.0 meshinit-cni
 pod_json default app-redirect \
 	'ann["meshinit.io/exclude-outbound-uids"] = "1001"; ann["meshinit.io/exclude-outbound-ports-for-uids"] = "tcp:443:1002"'
 cni_ns_add "$NS_PREFIX-p1"
+# the node agent's log socket (<cni_agent_run_dir>/log.sock)
+"$PY" "$HERE/agentlog.py" "$T/run/log.sock" "$T/agent-log" "$T/agent.ready" \
+	>>"$T/agent.out" 2>&1 &
+CNI_PIDS+=($!)
+for i in $(seq 1 100); do [ -s "$T/agent.ready" ] && break; sleep 0.05; done
 if rt ADD "$T/v1.conflist" p1 default app-redirect > "$T/p1.add" 2>"$T/p1.add.err"; then
 	ok "ADD of the chain succeeds"
 else
@@ -172,6 +177,15 @@ check "nothing of meshinit's in the node namespace" \
 	sh -c "! ip netns exec $NODE nft list table inet meshinit >/dev/null 2>&1"
 check "the plugin logged JSON lines to stderr" sh -c "grep -q '\"msg\":\"pod default/app-redirect: programming the capture' $T/state/p1/2-meshinit-cni.ADD.err"
 check "and to Istio's local log file ($T/run/istio-cni.log)" grep -q 'app-redirect' "$T/run/istio-cni.log"
+check "and POSTed to the node agent's log socket as a JSON array of JSON lines" "$PY" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    path, body = line.split(" ", 1)
+    msgs = [json.loads(l) for l in json.loads(body)]
+    if path == "/log" and any("programming the capture" in m["msg"] and m["level"] == "info"
+                              and "time" in m for m in msgs):
+        sys.exit(0)
+sys.exit(1)' "$T/agent-log"
 check "the API stand-in was asked for the pod with the bearer token" \
 	grep -q '^GET /api/v1/namespaces/default/pods/app-redirect 200$' "$T/api.log"
 # istio-validation, as the injector runs it: uid 1337, no capabilities,
