@@ -269,10 +269,31 @@ out_release:
 	return cap_hint(ret, err);
 }
 
+/*
+ * Whether cleanup has a table to remove: on kernels before 6.3 (no
+ * destroy message) removing an absent table is "add" then "delete",
+ * a transaction of its own; with nothing there, none is sent.
+ */
+static int cleanup_needed(struct mnl_socket *nl, bool trace_only, bool *needed,
+			  struct mi_err *err)
+{
+	bool ours = false, trace = false;
+	uint32_t flags;
+	int ret = 0;
+
+	if (!trace_only)
+		ret = mi_nl_table_lookup(nl, MI_TABLE_NAME, &ours, &flags, err);
+	if (!ret)
+		ret = mi_nl_table_lookup(nl, MI_TRACE_TABLE, &trace, &flags, err);
+	*needed = ours || trace;
+	return ret;
+}
+
 int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
 		   FILE *out, struct mi_err *err)
 {
 	struct mnl_socket *nl;
+	bool needed = true;
 	int ret;
 
 	if (cfg->dry_run) {
@@ -285,9 +306,12 @@ int mi_run_cleanup(const struct mi_config *cfg, const struct mi_log *log,
 	ret = mi_nl_open(NETLINK_NETFILTER, &nl, err);
 	if (ret < 0)
 		return cap_hint(ret, err);
-	ret = replace(nl, NULL, MI_EMIT_CLEANUP |
-		      (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0) |
-		      (cfg->trace_only ? MI_EMIT_TRACE_ONLY : 0), err);
+	if (!cfg->check_only)
+		ret = cleanup_needed(nl, cfg->trace_only, &needed, err);
+	if (!ret && needed)
+		ret = replace(nl, NULL, MI_EMIT_CLEANUP |
+			      (cfg->check_only ? MI_EMIT_CHECK_ONLY : 0) |
+			      (cfg->trace_only ? MI_EMIT_TRACE_ONLY : 0), err);
 	mi_nl_close(nl);
 	if (ret < 0 || cfg->check_only)
 		return cap_hint(ret, err);
