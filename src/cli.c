@@ -1933,17 +1933,33 @@ static const struct {
 	  "remove everything meshinit installed (= --cleanup-only)",
 	  "Remove meshinit's table, its TPROXY policy rule, route and ::6 "
 	  "address, and a\n"
-	  "trace table a killed 'meshinit trace' left behind." },
+	  "trace table a killed 'meshinit trace' left behind. With "
+	  "--trace-only, only\n"
+	  "that trace table." },
 	{ MI_CMD_STATUS, "status",
-	  "show what is installed, with packet counters (-O json)",
-	  "Show what meshinit installed in the namespace, read from the "
-	  "kernel, with\n"
-	  "packet counters. Exit 3 when nothing of meshinit's is installed." },
+	  "what is installed and how, and what else captures (-O json)",
+	  "Show what is installed in the namespace, read from the kernel: "
+	  "how meshinit\n"
+	  "installed it (its install record: version and flags), its rules "
+	  "as nft list\n"
+	  "shows them, numbered, with counters, the TPROXY routing, and "
+	  "everything else\n"
+	  "that touches the traffic (Istio's own tables, iptables ISTIO_* "
+	  "chains, a\n"
+	  "leftover trace table, other tables that drop or redirect). Needs "
+	  "no install\n"
+	  "flags. Exit 3 when table inet meshinit is not there." },
 	{ MI_CMD_VERIFY, "verify",
-	  "compare the kernel's state with what the flags give",
-	  "Compare the kernel's state with the rules the flags give. Exit 4 on "
-	  "drift,\n"
-	  "3 when nothing of meshinit's is installed." },
+	  "compare the namespace with how it was installed, or the flags",
+	  "Without install flags, compare the namespace with how it was "
+	  "installed (its\n"
+	  "install record); with flags, first name each flag that differs "
+	  "from the\n"
+	  "install, then compare with the flags' rules. Rules, sets, the "
+	  "TPROXY routing\n"
+	  "and other capture state are compared. Exit 4 on drift, 3 when "
+	  "nothing of\n"
+	  "meshinit's is installed." },
 	{ MI_CMD_EXPLAIN, "explain",
 	  "which rules one packet meets and whether it is captured",
 	  "Walk the rules the flags give for one packet (--direction, "

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Memory check of the normal (non-sanitizer) build under valgrind, inside
 # a throw-away user+network namespace: install, rerun (replace), cleanup,
-# dry run, plus a TPROXY install and a rejected batch (error paths).
+# dry run, plus a TPROXY install and a rejected batch (error paths), and
+# the read-back: status (text, JSON), verify with and without flags, with
+# drift, a hand-added rule, other tables, and cleanup --trace-only.
 # Any leak of any kind or memory error fails (--error-exitcode=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +46,20 @@ step 0 rerun $A
 step 0 replace -u 1000 -b 80,443 -q 9000-9100 -o 53 --exclude-outbound-ports-for-uids tcp:443:1001 --ipv6 off
 step 0 tproxy -m TPROXY -b 80 -i "*" --ipv6 on
 step 0 check --check $A
+step 0 status status
+step 0 status-json status -O json
+step 0 verify-record verify
+step 4 verify-flags verify -u 1337 -b "*" -i "*" --ipv6 on
+nft add rule inet meshinit istio-output log
+nft add table inet istio-proxy-nat
+nft add chain inet istio-proxy-nat out "{ type nat hook output priority -100; }"
+nft add rule inet istio-proxy-nat out tcp dport 80 redirect to :15001
+nft add table inet meshinit-trace
+step 0 status-raw-others status
+step 4 verify-drift verify
+step 0 cleanup-trace cleanup --trace-only
 step 0 cleanup --cleanup-only
+step 3 status-absent status
 step 0 cleanup-again cleanup
 step 0 dry-run --dry-run $A
 export MESHINIT_FAULT_INJECT=middle
