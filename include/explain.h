@@ -95,15 +95,28 @@ void mi_explain_print(const struct mi_plan *plan, const struct mi_config *cfg,
 
 struct mi_ruleset;
 
+/* What the other tables do to the packet, as walked (nfeval.h). */
+struct mi_others {
+	size_t named;		/* base chains on the packet's hooks */
+	bool dropped;		/* one of them drops it */
+	bool unknown;		/* one could not be evaluated first */
+	uint32_t family;	/* where: the dropping (or unknown) rule */
+	char table[64], chain[64];
+	size_t idx;		/* 0: the chain's policy */
+};
+
 /*
  * mi_explain_others - name the base chains of other tables (any family
  * of the packet's, any priority) on the hooks the packet @f meets, with
- * their priority relative to meshinit's chains, their policy, and the
- * rules that can decide (drop, reject, accept, NAT...). Pure over @rs.
- * Returns the number of chains named.
+ * their priority relative to meshinit's chains, their policy and the
+ * rules that can decide (drop, reject, accept, NAT...), and walk each
+ * for the packet as it is there (after meshinit's NAT when they come
+ * later, per @ex), in hook and priority order: what it does to the
+ * packet, and the outcome with them. Pure over @rs.
  */
-size_t mi_explain_others(const struct mi_ruleset *rs, const struct mi_flow *f,
-			 FILE *out);
+void mi_explain_others(const struct mi_ruleset *rs, const struct mi_flow *f,
+		       const struct mi_explain *ex, struct mi_others *o,
+		       FILE *out);
 
 /*
  * mi_explain_run - the `explain` command: @cfg completed by mi_detect(),

@@ -6,8 +6,11 @@
 #    decision, never "captured -> redirected", conntrack's entry says it
 #    was not NATed (and one opened after the install was), and the
 #    connection's next bytes still reach the real destination;
-#  - a foreign table dropping at output priority -200 is named by explain
-#    (table, chain, priority, the rule) and by --kernel as the decider;
+#  - a foreign table dropping at output priority -200 is named and walked
+#    by explain (table, chain, priority, the rule: the outcome with it is
+#    "dropped") and named by --kernel as the decider (agreeing); a foreign
+#    rule explain cannot evaluate (a set lookup) is said to be so, and
+#    --kernel names the rule that decided (disagreeing, exit 4);
 #  - with nothing on :15001 (the proxy is down) explain says nothing listens
 #    and --kernel does not say "kernel agrees" while the app is refused;
 #  - UDP outside DNS capture says why it is not captured.
@@ -128,21 +131,41 @@ check "... and the DNS agent's socket is bound" \
 in_pod nft add table ip foreign
 in_pod nft add chain ip foreign out '{ type filter hook output priority -200; }'
 in_pod nft add rule ip foreign out tcp dport 81 drop
+in_pod nft add set ip foreign ports '{ type inet_service; elements = { 82 } }'
+in_pod nft add rule ip foreign out tcp dport @ports drop
 out=$(explain --dst 10.78.0.1:81)
 check "foreign drop: explain names the table, chain, hook and priority" \
 	has "^other table: ip foreign chain out (type filter hook output priority -200: before meshinit's mangle-output (-150); policy accept)$" "$out"
 check "foreign drop: ... and the rule that can drop the packet" \
 	has "^  rule 1: tcp dport 81 drop  -> can drop the packet$" "$out"
+check "foreign drop: explain walks it: the packet is dropped there" \
+	hasx "  walk: out rule 1 matches: the packet is DROPPED here" "$out"
+check "foreign drop: the outcome with the other tables" \
+	hasx "outcome with the other tables: dropped by ip foreign chain out rule 1" "$out"
 out=$(explain --kernel --dst 10.78.0.1:81)
 rc=$?
-check "foreign drop: --kernel exits 4" test $rc -eq 4
 check "foreign drop: --kernel names the deciding table, chain and rule" \
 	hasx "kernel: decided by ip foreign chain out rule 1: tcp dport 81 drop" "$out"
 check "foreign drop: --kernel shows the foreign rule's event" \
 	has "^  trace id [0-9a-f]* ip foreign out rule 1: tcp dport 81 drop (verdict drop)$" "$out"
-check "foreign drop: not 'kernel agrees'" lacks '^kernel agrees$' "$out"
+check "foreign drop: predicted, so the kernel agrees (exit 0)" test $rc -eq 0
+check "... 'kernel agrees'" hasx "kernel agrees" "$out"
 ans=$(client 1000 1000 10.78.0.1 81 --timeout 2)
 expect_err "reality: the connection to :81 is dropped (times out)" "$ans" timeout
+# a foreign rule explain cannot evaluate (a set lookup): said so; --kernel
+# then names the rule that did decide, and disagrees with the prediction
+out=$(explain --dst 10.78.0.1:82)
+check "foreign set lookup: explain says it cannot evaluate the rule" \
+	hasx "  walk: out rule 2 cannot be evaluated (its lookup expression): stopped there" "$out"
+check "... and cannot tell the outcome with the other tables" \
+	has "^outcome with the other tables: cannot tell (ip foreign chain out rule 2 cannot be evaluated" "$out"
+out=$(explain --kernel --dst 10.78.0.1:82)
+rc=$?
+check "foreign set lookup: --kernel names the deciding rule" \
+	has "^kernel: decided by ip foreign chain out rule 2: " "$out"
+check "foreign set lookup: --kernel exits 4 (the walk did not predict it)" \
+	test $rc -eq 4
+check "... and says so" lacks '^kernel agrees$' "$out"
 in_pod nft delete table ip foreign
 
 # 4: the proxy is down

@@ -21,6 +21,7 @@
 
 #include "conntrack.h"
 #include "detect.h"
+#include "nfeval.h"
 #include "print.h"
 #include "record.h"
 #include "ruleset.h"
@@ -1029,6 +1030,79 @@ static void relative(uint32_t hook, int32_t prio, char *buf, size_t len)
 						      : "prerouting");
 }
 
+/* The packet as a chain of another table at @hook, @prio sees it. */
+static void other_pkt(const struct mi_flow *f, const struct mi_explain *ex,
+		      uint32_t hook, int32_t prio, struct mi_nfpkt *p)
+{
+	bool later = hook == NF_INET_POST_ROUTING ||
+		     hook == NF_INET_LOCAL_IN ||
+		     prio > mi_chain_info(MI_C_NAT_OUTPUT)->prio;
+	bool natted = ex->d.outcome == MI_OUT_REDIRECT && later;
+	bool in = f->dir == MI_DIR_IN ||
+		  hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_IN;
+
+	memset(p, 0, sizeof(*p));
+	p->family = f->family;
+	p->proto = f->proto;
+	memcpy(p->saddr, f->src, 16);
+	memcpy(p->daddr, f->dst, 16);
+	p->sport = f->sport;
+	p->dport = f->dport;
+	p->mark = f->mark;
+	p->ctmark = f->ctmark;
+	p->ctstate = f->ctstate;
+	p->uid = f->uid;
+	p->gid = f->gid;
+	p->has_sk = f->dir == MI_DIR_OUT && f->have_uid && !in;
+	p->iif = f->dir == MI_DIR_IN ? f->iif : in ? "lo" : "";
+	p->oif = in ? "" : f->oif;
+	if (!natted)
+		return;
+	p->dport = ex->d.port;
+	if (f->dir == MI_DIR_IN)
+		return;
+	memset(p->daddr, 0, 16);
+	if (f->family == AF_INET) {
+		p->daddr[0] = 127;
+		p->daddr[3] = 1;
+	} else {
+		p->daddr[15] = 1;
+	}
+	if (!in)
+		p->oif = "lo";
+}
+
+static void print_walk(const struct mi_nfwalk *w, FILE *out)
+{
+	switch (w->res) {
+	case MI_NF_DROP:
+		if (w->policy)
+			fprintf(out, "  walk: no rule accepts it: the policy "
+				     "DROPS the packet\n");
+		else
+			fprintf(out, "  walk: %s rule %zu matches: the packet "
+				     "is DROPPED here\n", w->chain, w->idx);
+		break;
+	case MI_NF_NAT:
+		fprintf(out, "  walk: %s rule %zu translates the packet "
+			     "(NAT/TPROXY)\n", w->chain, w->idx);
+		break;
+	case MI_NF_UNKNOWN:
+		fprintf(out, "  walk: %s rule %zu cannot be evaluated (%s): "
+			     "stopped there\n", w->chain, w->idx, w->why);
+		break;
+	case MI_NF_ACCEPT:
+	default:
+		if (w->policy)
+			fprintf(out, "  walk: no rule decides: policy accept, "
+				     "the packet goes on\n");
+		else
+			fprintf(out, "  walk: %s rule %zu accepts it: the "
+				     "packet goes on\n", w->chain, w->idx);
+		break;
+	}
+}
+
 static void print_other(const struct mi_ruleset *rs,
 			const struct mi_rs_chain *c, FILE *out)
 {
@@ -1056,31 +1130,86 @@ static void print_other(const struct mi_ruleset *rs,
 		fprintf(out, "  policy drop: drops what no rule accepts\n");
 }
 
-size_t mi_explain_others(const struct mi_ruleset *rs, const struct mi_flow *f,
-			 FILE *out)
+/* Hook order along the packet's path, then priority. */
+static int path_cmp(const void *a, const void *b)
 {
+	const struct mi_rs_chain *x = *(const struct mi_rs_chain *const *)a;
+	const struct mi_rs_chain *y = *(const struct mi_rs_chain *const *)b;
+	int hx = x->hook == NF_INET_POST_ROUTING || x->hook == NF_INET_LOCAL_IN;
+	int hy = y->hook == NF_INET_POST_ROUTING || y->hook == NF_INET_LOCAL_IN;
+	int px = x->hook == NF_INET_PRE_ROUTING || x->hook == NF_INET_LOCAL_IN;
+	int py = y->hook == NF_INET_PRE_ROUTING || y->hook == NF_INET_LOCAL_IN;
+
+	if (px != py)
+		return px - py;	/* output hooks before the loop back */
+	if (hx != hy)
+		return hx - hy;
+	return x->prio < y->prio ? -1 : x->prio > y->prio;
+}
+
+static void other_outcome(const struct mi_others *o, FILE *out)
+{
+	if (!o->named)
+		return;
+	if (o->dropped && o->idx)
+		fprintf(out, "outcome with the other tables: dropped by %s %s "
+			     "chain %s rule %zu\n", mi_nfproto_name(o->family),
+			o->table, o->chain, o->idx);
+	else if (o->dropped)
+		fprintf(out, "outcome with the other tables: dropped by the "
+			     "policy of %s %s chain %s\n",
+			mi_nfproto_name(o->family), o->table, o->chain);
+	else if (o->unknown)
+		fprintf(out, "outcome with the other tables: cannot tell (%s "
+			     "%s chain %s rule %zu cannot be evaluated; "
+			     "`explain --kernel` can)\n",
+			mi_nfproto_name(o->family), o->table, o->chain, o->idx);
+	else
+		fprintf(out, "outcome with the other tables: as above (they "
+			     "let the packet through)\n");
+}
+
+void mi_explain_others(const struct mi_ruleset *rs, const struct mi_flow *f,
+		       const struct mi_explain *ex, struct mi_others *o,
+		       FILE *out)
+{
+	const struct mi_rs_chain **v = mi_xcalloc(rs->nchains + 1, sizeof(*v));
 	uint32_t hooks[4];
-	size_t nh = flow_hooks(f, hooks), named = 0;
+	size_t nh = flow_hooks(f, hooks), n = 0;
 
-	for (size_t h = 0; h < nh; h++) {
-		for (size_t i = 0; i < rs->nchains; i++) {
-			const struct mi_rs_chain *c = &rs->chains[i];
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < rs->nchains; i++) {
+		const struct mi_rs_chain *c = &rs->chains[i];
+		bool on = false;
 
-			if (!c->base || c->hook != hooks[h] ||
-			    !family_applies(c->family, f->family) ||
-			    is_meshinit(c->family, c->table))
-				continue;
-			print_other(rs, c, out);
-			named++;
-		}
+		for (size_t h = 0; h < nh; h++)
+			on |= c->base && c->hook == hooks[h];
+		if (on && family_applies(c->family, f->family) &&
+		    !is_meshinit(c->family, c->table))
+			v[n++] = c;
 	}
-	if (named)
-		fprintf(out,
-			"note: explain walks meshinit's rules only; the %zu "
-			"chain%s above can decide the packet too (`explain "
-			"--kernel` shows which rule did)\n",
-			named, named == 1 ? "" : "s");
-	return named;
+	qsort(v, n, sizeof(*v), path_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct mi_nfpkt p;
+		struct mi_nfwalk w;
+
+		print_other(rs, v[i], out);
+		other_pkt(f, ex, v[i]->hook, v[i]->prio, &p);
+		mi_nf_walk(rs, v[i], &p, &w);
+		print_walk(&w, out);
+		if (o->dropped || o->unknown ||
+		    (w.res != MI_NF_DROP && w.res != MI_NF_UNKNOWN))
+			continue;
+		o->dropped = w.res == MI_NF_DROP;
+		o->unknown = w.res == MI_NF_UNKNOWN;
+		o->family = v[i]->family;
+		snprintf(o->table, sizeof(o->table), "%s", v[i]->table);
+		snprintf(o->chain, sizeof(o->chain), "%s", w.chain);
+		o->idx = w.policy ? 0 : w.idx;
+	}
+	o->named = n;
+	other_outcome(o, out);
+	free(v);
 }
 
 /* ---- is anything listening? ---------------------------------------------- */
@@ -1341,7 +1470,7 @@ static void print_kernel_decider(const struct mi_ruleset *rs,
 /* The predicted matched rules, in order, against the kernel's; differences. */
 static size_t compare_path(const struct mi_ruleset *rs,
 			   const struct mi_explain *ex, const struct kpath *kp,
-			   FILE *out)
+			   bool dropped, FILE *out)
 {
 	size_t k = 0, diffs = 0;
 
@@ -1365,6 +1494,9 @@ static size_t compare_path(const struct mi_ruleset *rs,
 				"%zu%s\n",
 				kv->e->chain, r->idx,
 				kv->looped ? " (over lo)" : "");
+		} else if (!kv && dropped) {
+			/* another table dropped it first, as predicted */
+			continue;
 		} else if (!kv) {
 			fprintf(out,
 				"  predicted %s rule %zu%s, kernel: nothing "
@@ -1448,20 +1580,43 @@ static bool installed(const struct mi_ruleset *rs)
  * its connection was refused where the packet was to land. Returns the
  * number of differences.
  */
+/* Did the kernel drop the probe where the walk of other tables said? */
+static bool as_predicted(const struct mi_ruleset *rs, const struct kev *dec,
+			 const struct mi_others *o)
+{
+	const struct mi_rs_rule *r;
+
+	if (!dec || !o->dropped || dec->e->verdict != NF_DROP ||
+	    dec->e->family != o->family || strcmp(dec->e->table, o->table) ||
+	    strcmp(dec->e->chain, o->chain))
+		return false;
+	if (dec->e->type == NFT_TRACETYPE_POLICY)
+		return !o->idx;
+	r = mi_trace_ev_rule(rs, dec->e);
+	return r && r->idx == o->idx;
+}
+
 static size_t judge(const struct mi_ruleset *rs, const struct mi_trace_evs *evs,
 		    const struct mi_flow *f, const struct mi_explain *ex,
-		    int result, bool lands_local, FILE *out)
+		    const struct mi_others *o, int result, bool lands_local,
+		    FILE *out)
 {
 	struct kpath *kp = mi_xcalloc(1, sizeof(*kp));
 	const struct kev *dec;
+	bool predicted;
 	size_t diffs;
 
 	kernel_path(rs, evs, kp);
 	print_kernel_events(rs, kp, out);
 	dec = kernel_decider(rs, kp);
 	print_kernel_decider(rs, dec, out);
-	diffs = compare_path(rs, ex, kp, out);
-	if (dec && !ours(dec->e)) {
+	predicted = as_predicted(rs, dec, o);
+	diffs = compare_path(rs, ex, kp, predicted, out);
+	if (predicted) {
+		fprintf(out, "  the kernel: table %s %s dropped it, as the "
+			     "walk of the other tables said\n",
+			mi_nfproto_name(dec->e->family), dec->e->table);
+	} else if (dec && !ours(dec->e)) {
 		fprintf(out,
 			"  predicted by meshinit's rules only; the kernel: "
 			"table %s %s decided\n",
@@ -1486,7 +1641,8 @@ static size_t judge(const struct mi_ruleset *rs, const struct mi_trace_evs *evs,
  * (rules changed meanwhile, counters the probe moved), judge.
  */
 static int explain_kernel(const struct mi_flow *f, const struct mi_explain *ex,
-			  bool lands_local, FILE *out, struct mi_err *err)
+			  const struct mi_others *o, bool lands_local,
+			  FILE *out, struct mi_err *err)
 {
 	struct mi_trace_evs evs = { 0 };
 	struct mi_ruleset before, after;
@@ -1515,7 +1671,7 @@ static int explain_kernel(const struct mi_flow *f, const struct mi_explain *ex,
 	if (ret < 0)
 		goto out;
 	mi_trace_resolve_returns(&before, &after, &evs);
-	diffs = judge(&after, &evs, f, ex, result, lands_local, out);
+	diffs = judge(&after, &evs, f, ex, o, result, lands_local, out);
 	if (diffs) {
 		fprintf(out, "kernel DISAGREES (%zu difference%s)\n", diffs,
 			diffs == 1 ? "" : "s");
@@ -1688,15 +1844,16 @@ static void explain_conntrack(const struct mi_flow *f, bool src_given,
 static bool explain_namespace(const struct mi_flow *f, bool src_given,
 			      const struct mi_config *cfg,
 			      const struct mi_explain *ex, bool dst_local,
-			      FILE *out)
+			      struct mi_others *o, FILE *out)
 {
 	struct mi_ruleset rs;
 	struct mi_err err = { 0 };
 	struct landing l;
 
 	explain_conntrack(f, src_given, cfg, out);
+	memset(o, 0, sizeof(*o));
 	if (mi_ruleset_load(&rs, &err) == 0)
-		mi_explain_others(&rs, f, out);
+		mi_explain_others(&rs, f, ex, o, out);
 	else
 		fprintf(out, "note: cannot read the other tables: %s\n",
 			err.msg);
@@ -1714,6 +1871,7 @@ int mi_explain_run(const struct mi_cli *cli, const struct mi_config *cfg,
 	struct mi_flow f;
 	struct source src;
 	struct mi_explain ex;
+	struct mi_others others;
 	struct landing l;
 	char line[320];
 	bool dst_local;
@@ -1748,10 +1906,11 @@ int mi_explain_run(const struct mi_cli *cli, const struct mi_config *cfg,
 				MI_TABLE_NAME, src.plan.xchains[i].name,
 				src.plan.xchains[i].base);
 	explain_namespace(&f, cli->flow.src && *cli->flow.src, src.cfg, &ex,
-			  dst_local, out);
+			  dst_local, &others, out);
 	if (cli->flow.kernel)
-		ret = explain_kernel(
-			&f, &ex, landing_of(&ex, &f, dst_local, &l), out, err);
+		ret = explain_kernel(&f, &ex, &others,
+				     landing_of(&ex, &f, dst_local, &l), out,
+				     err);
 	mi_explain_release(&ex);
 	source_close(&src);
 	return ret;

@@ -603,25 +603,44 @@ static void add_rule(struct mi_ruleset *rs, uint32_t family,
 	mi_ruleset_add_msg(rs, nlh);
 }
 
-/* Other tables on the packet's hooks are named, with what can decide. */
+static void others_of(const struct mi_ruleset *rs, const char *dst,
+		      struct mi_others *o, char *out, size_t len)
+{
+	struct mi_flow_args a = { "out", "1000", "1000", "tcp", dst, NULL,
+				  NULL, NULL, NULL, false, false };
+	struct mi_err err = { 0 };
+	struct mi_explain ex = { 0 };
+	struct mi_flow f;
+	FILE *fp;
+
+	memset(out, 0, len);
+	if (!CHECK_EQ_INT(mi_flow_parse(&a, true, &f, &err), 0))
+		return;
+	mi_flow_complete(&f, pod_addrs, ARRAY_SIZE(pod_addrs));
+	fp = fmemopen(out, len - 1, "w");
+	mi_explain_others(rs, &f, &ex, o, fp);
+	fclose(fp);
+}
+
+/*
+ * Other tables on the packet's hooks are named, with what can decide,
+ * and walked for the packet: in hook and priority order, the first
+ * that drops it decides.
+ */
 static void test_explain__others(void)
 {
-	struct mi_flow_args a = { "out", "1000", "1000", "tcp", "10.1.2.3:81",
-				  NULL, NULL, NULL, NULL, false, false };
-	struct mi_err err = { 0 };
 	struct mi_ruleset rs;
-	struct mi_flow f;
-	char out[8192] = "";
-	FILE *fp;
-	size_t n;
+	struct mi_others o;
+	char out[8192];
 
 	mi_ruleset_init(&rs);
+	add_chain(&rs, NFPROTO_INET, "late", "post", NF_INET_POST_ROUTING, 0,
+		  NF_DROP);
+	add_rule(&rs, NFPROTO_INET, "late", "post", 9, 80, NF_ACCEPT);
 	add_chain(&rs, NFPROTO_IPV4, "foreign", "out", NF_INET_LOCAL_OUT, -200,
 		  NF_ACCEPT);
 	add_rule(&rs, NFPROTO_IPV4, "foreign", "out", 4, 81, NF_DROP);
 	add_rule(&rs, NFPROTO_IPV4, "foreign", "out", 5, 82, -1);
-	add_chain(&rs, NFPROTO_INET, "late", "post", NF_INET_POST_ROUTING, 0,
-		  NF_DROP);
 	/* not on this packet's path: IPv6 only, inbound, meshinit's own */
 	add_chain(&rs, NFPROTO_IPV6, "six", "out", NF_INET_LOCAL_OUT, 0,
 		  NF_DROP);
@@ -630,37 +649,43 @@ static void test_explain__others(void)
 	add_chain(&rs, NFPROTO_INET, "meshinit", "nat-output",
 		  NF_INET_LOCAL_OUT, -100, NF_ACCEPT);
 	CHECK_EQ_INT(rs.nchains, 5);
-	CHECK_EQ_INT(rs.nrules, 2);
-	CHECK_EQ_INT(mi_flow_parse(&a, true, &f, &err), 0);
-	mi_flow_complete(&f, pod_addrs, ARRAY_SIZE(pod_addrs));
-	fp = fmemopen(out, sizeof(out) - 1, "w");
-	n = mi_explain_others(&rs, &f, fp);
-	fclose(fp);
-	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(rs.nrules, 3);
+	others_of(&rs, "10.1.2.3:81", &o, out, sizeof(out));
+	CHECK_EQ_INT(o.named, 2);
 	CHECK_CONTAINS(out, "other table: ip foreign chain out (type filter "
 			    "hook output priority -200: before meshinit's "
 			    "mangle-output (-150); policy accept)\n"
 			    "  rule 1: tcp dport 81 drop  "
-			    "-> can drop the packet\n");
+			    "-> can drop the packet\n"
+			    "  walk: out rule 1 matches: the packet is DROPPED "
+			    "here\n"
+			    "other table: inet late chain post");
 	CHECK(!strstr(out, "dport 82"));
 	CHECK_CONTAINS(out, "other table: inet late chain post (type filter "
 			    "hook postrouting priority 0: after meshinit's "
-			    "output chains; policy drop)\n"
-			    "  policy drop: drops what no rule accepts\n");
+			    "output chains; policy drop)\n");
+	CHECK_CONTAINS(out, "  policy drop: drops what no rule accepts\n");
 	CHECK(!strstr(out, "six") && !strstr(out, " in chain") &&
 	      !strstr(out, "meshinit chain"));
-	CHECK_CONTAINS(out, "the 2 chains above can decide the packet too");
+	CHECK_CONTAINS(out, "outcome with the other tables: dropped by ip "
+			    "foreign chain out rule 1\n");
+	CHECK(o.dropped && o.idx == 1 && !strcmp(o.table, "foreign"));
+	/* port 80: the late chain accepts it; 82: its policy drops it */
+	others_of(&rs, "10.1.2.3:80", &o, out, sizeof(out));
+	CHECK_CONTAINS(out, "  walk: post rule 1 accepts it: the packet goes "
+			    "on\n");
+	CHECK_CONTAINS(out, "outcome with the other tables: as above");
+	CHECK(!o.dropped);
+	others_of(&rs, "10.1.2.3:82", &o, out, sizeof(out));
+	CHECK_CONTAINS(out, "outcome with the other tables: dropped by the "
+			    "policy of inet late chain post\n");
 	if (t_st.failed)
 		NOTE("%s", out);
 	/* over lo, the packet meets prerouting too */
-	a.dst = "127.0.0.1:81";
-	CHECK_EQ_INT(mi_flow_parse(&a, true, &f, &err), 0);
-	mi_flow_complete(&f, pod_addrs, ARRAY_SIZE(pod_addrs));
-	fp = fmemopen(out, sizeof(out) - 1, "w");
-	n = mi_explain_others(&rs, &f, fp);
-	fclose(fp);
-	CHECK_EQ_INT(n, 3);
+	others_of(&rs, "127.0.0.1:80", &o, out, sizeof(out));
+	CHECK_EQ_INT(o.named, 3);
 	CHECK_CONTAINS(out, "other table: ip in chain pre");
+	CHECK_CONTAINS(out, "dropped by the policy of ip in chain pre");
 	mi_ruleset_release(&rs);
 }
 
