@@ -17,28 +17,28 @@
  * the walk as "cannot evaluate", never guessed.
  */
 struct mi_nfpkt {
-	int family;		/* AF_INET or AF_INET6 */
-	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	int family;    /* AF_INET or AF_INET6 */
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t saddr[16], daddr[16];
-	uint16_t sport, dport;	/* sport 0: unknown (ephemeral) */
-	const char *iif, *oif;	/* "" when none */
+	uint16_t sport, dport; /* sport 0: unknown (ephemeral) */
+	const char *iif, *oif; /* "" when none */
 	bool has_sk;
 	uint32_t uid, gid, mark, ctmark, ctstate;
 };
 
 enum mi_nfres {
-	MI_NF_ACCEPT,		/* accepted, or the policy accept: goes on */
-	MI_NF_DROP,		/* drop, reject, or the policy drop */
-	MI_NF_NAT,		/* a NAT or TPROXY statement took it */
-	MI_NF_UNKNOWN,		/* a rule that cannot be evaluated */
+	MI_NF_ACCEPT,  /* accepted, or the policy accept: goes on */
+	MI_NF_DROP,    /* drop, reject, or the policy drop */
+	MI_NF_NAT,     /* a NAT or TPROXY statement took it */
+	MI_NF_UNKNOWN, /* a rule that cannot be evaluated */
 };
 
 struct mi_nfwalk {
 	enum mi_nfres res;
-	bool policy;		/* decided by the chain's policy */
-	char chain[64];		/* where: the chain of the deciding rule */
-	size_t idx;		/* its 1-based position (0: the policy) */
-	char why[128];		/* MI_NF_UNKNOWN: what could not be evaluated */
+	bool policy;	/* decided by the chain's policy */
+	char chain[64]; /* where: the chain of the deciding rule */
+	size_t idx;	/* its 1-based position (0: the policy) */
+	char why[128];	/* MI_NF_UNKNOWN: what could not be evaluated */
 };
 
 /* Walk base chain @base (and what it jumps to) for the packet @p. */

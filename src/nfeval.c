@@ -26,13 +26,18 @@ struct regs {
 	uint8_t d[64];
 };
 
-enum step { S_NEXT, S_BREAK, S_VERDICT, S_UNKNOWN };
+enum step {
+	S_NEXT,
+	S_BREAK,
+	S_VERDICT,
+	S_UNKNOWN
+};
 
 struct ev {
 	const struct mi_nfpkt *p;
 	struct regs r;
 	int verdict;
-	const char *chain;	/* jump/goto target */
+	const char *chain; /* jump/goto target */
 	char why[128];
 };
 
@@ -50,8 +55,7 @@ static int reg_off(uint32_t reg, uint32_t len)
 	return off + (int)len <= 64 ? off : -1;
 }
 
-static enum step store(struct ev *e, uint32_t reg, const void *v,
-		       uint32_t len)
+static enum step store(struct ev *e, uint32_t reg, const void *v, uint32_t len)
 {
 	int off = reg_off(reg, len);
 
@@ -77,7 +81,7 @@ static enum step store_name(struct ev *e, uint32_t reg, const char *name)
 	char b[IFNAMSIZ] = { 0 };
 
 	if (!*name)
-		return S_BREAK;	/* no such interface: the match fails */
+		return S_BREAK; /* no such interface: the match fails */
 	snprintf(b, sizeof(b), "%s", name);
 	return store(e, reg, b, IFNAMSIZ);
 }
@@ -108,11 +112,11 @@ static enum step x_meta(struct ev *e, const struct nftnl_expr *x)
 	case NFT_META_OIFNAME:
 		return store_name(e, dreg, p->oif);
 	case NFT_META_IIF:
-		return *p->iif ? store_u32(e, dreg, if_nametoindex(p->iif)) :
-				 S_BREAK;
+		return *p->iif ? store_u32(e, dreg, if_nametoindex(p->iif))
+			       : S_BREAK;
 	case NFT_META_OIF:
-		return *p->oif ? store_u32(e, dreg, if_nametoindex(p->oif)) :
-				 S_BREAK;
+		return *p->oif ? store_u32(e, dreg, if_nametoindex(p->oif))
+			       : S_BREAK;
 	default:
 		return unknown(e, "a meta key");
 	}
@@ -146,7 +150,8 @@ static enum step x_payload(struct ev *e, const struct nftnl_expr *x)
 			return unknown(e, "an IPv6 header field");
 	} else if (base == NFT_PAYLOAD_TRANSPORT_HEADER) {
 		if (off < 2 && !p->sport)
-			return unknown(e, "the source port (the kernel's choice)");
+			return unknown(e,
+				       "the source port (the kernel's choice)");
 		h[0] = (uint8_t)(p->sport >> 8);
 		h[1] = (uint8_t)p->sport;
 		h[2] = (uint8_t)(p->dport >> 8);
@@ -219,17 +224,18 @@ static enum step x_bitwise(struct ev *e, const struct nftnl_expr *x)
 	uint32_t len = nftnl_expr_get_u32(x, NFTNL_EXPR_BITWISE_LEN);
 	uint32_t ml = 0, xl = 0;
 	const uint8_t *mask = nftnl_expr_get(x, NFTNL_EXPR_BITWISE_MASK, &ml);
-	const uint8_t *xor = nftnl_expr_get(x, NFTNL_EXPR_BITWISE_XOR, &xl);
+	const uint8_t * xor = nftnl_expr_get(x, NFTNL_EXPR_BITWISE_XOR, &xl);
 	int so = reg_off(sreg, len), d = reg_off(dreg, len);
 	uint8_t v[64];
 
 	if ((nftnl_expr_is_set(x, NFTNL_EXPR_BITWISE_OP) &&
-	     nftnl_expr_get_u32(x, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL) ||
+	     nftnl_expr_get_u32(x, NFTNL_EXPR_BITWISE_OP) !=
+		     NFT_BITWISE_BOOL) ||
 	    !mask || ml < len || so < 0 || d < 0 || len > sizeof(v))
 		return unknown(e, "a bitwise operation");
 	for (uint32_t i = 0; i < len; i++)
 		v[i] = (uint8_t)((e->r.d[so + (int)i] & mask[i]) ^
-				 (xor && i < xl ? xor[i] : 0));
+				 (xor&&i < xl ? xor[i] : 0));
 	memcpy(e->r.d + d, v, len);
 	return S_NEXT;
 }
@@ -241,8 +247,9 @@ static enum step x_immediate(struct ev *e, const struct nftnl_expr *x)
 
 	if (dreg == NFT_REG_VERDICT) {
 		e->verdict = (int)nftnl_expr_get_u32(x, NFTNL_EXPR_IMM_VERDICT);
-		e->chain = nftnl_expr_is_set(x, NFTNL_EXPR_IMM_CHAIN) ?
-			   nftnl_expr_get_str(x, NFTNL_EXPR_IMM_CHAIN) : NULL;
+		e->chain = nftnl_expr_is_set(x, NFTNL_EXPR_IMM_CHAIN)
+				   ? nftnl_expr_get_str(x, NFTNL_EXPR_IMM_CHAIN)
+				   : NULL;
 		return S_VERDICT;
 	}
 	d = nftnl_expr_get(x, NFTNL_EXPR_IMM_DATA, &len);
@@ -259,7 +266,7 @@ static enum step x_terminal(struct ev *e, const char *name)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(nat); i++) {
 		if (!strcmp(name, nat[i])) {
-			e->verdict = NF_STOLEN;	/* taken: not judged further */
+			e->verdict = NF_STOLEN; /* taken: not judged further */
 			return S_VERDICT;
 		}
 	}
@@ -307,7 +314,7 @@ static enum step eval_rule(struct ev *e, const struct nftnl_rule *r)
 
 struct frame {
 	const char *chain;
-	size_t next;	/* index into rs->rules to resume at */
+	size_t next; /* index into rs->rules to resume at */
 };
 
 static void decided(struct mi_nfwalk *w, enum mi_nfres res,
@@ -345,8 +352,8 @@ void mi_nf_walk(const struct mi_ruleset *rs, const struct mi_rs_chain *base,
 				i = st[depth].next;
 				continue;
 			}
-			w->res = base->policy == NF_DROP ? MI_NF_DROP :
-							   MI_NF_ACCEPT;
+			w->res = base->policy == NF_DROP ? MI_NF_DROP
+							 : MI_NF_ACCEPT;
 			w->policy = true;
 			snprintf(w->chain, sizeof(w->chain), "%s", base->name);
 			return;
@@ -388,7 +395,7 @@ void mi_nf_walk(const struct mi_ruleset *rs, const struct mi_rs_chain *base,
 			i = 0;
 			continue;
 		case NFT_RETURN:
-			i = rs->nrules;	/* the chain's end */
+			i = rs->nrules; /* the chain's end */
 			continue;
 		default:
 			i++;
