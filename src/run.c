@@ -246,11 +246,11 @@ int mi_run_install(const struct mi_config *cfg, const struct mi_log *log,
 	/*
 	 * Only now drop what an earlier run installed and this one does
 	 * not. A first install (no table of ours) has no earlier run to
-	 * tidy after, and a table equal to this configuration was left by
-	 * a run that pruned after its own commit (5 rtnetlink dumps
-	 * saved); `meshinit cleanup` removes routing left without one.
+	 * tidy after. A table equal to this configuration does not mean
+	 * its routing was tidied: the run that committed it may have been
+	 * killed before its own prune (tests/hostile/sigkill.py).
 	 */
-	if (exists && (!in_sync || cfg->fault_inject)) {
+	if (exists) {
 		ret = mi_routes_prune(cfg, err);
 		if (ret < 0)
 			goto out_close;
