@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # meshinit never executes anything and opens no file but the shared
 # libraries the loader maps, NSS's files (/etc/nsswitch.conf, /etc/passwd,
-# /etc/group), the resolv.conf it was given and the --netns path. Checked
+# /etc/group), the resolv.conf it was given and the --netns path; status
+# and verify also read /proc/net/ip{,6}_tables_names (the iptables-legacy
+# tables of the namespace, the only way to see them without exec). Checked
 # with strace over install (TPROXY + DNS + names), status, verify and
 # cleanup, with a files-only nsswitch.conf as in meshinit's image.
 . "$(dirname "$0")/lib/pod.sh"
@@ -38,6 +40,7 @@ for cmd in "istio-iptables" "status" "verify" "cleanup"; do
 	esac
 	check "meshinit $cmd ran under strace" test -s "$LOG"
 	cat "$LOG" >>"$POD_TMP/all.log"
+	cp "$LOG" "$POD_TMP/$cmd.log"
 done
 
 execs=$(grep -cE 'execve\(|execveat\(' "$POD_TMP/all.log")
@@ -51,10 +54,13 @@ unexpected=$(echo "$opened" | grep -vE \
 	-e '^/etc/(nsswitch\.conf|passwd|group)$' \
 	-e "^$POD_TMP/resolv\.conf\$" \
 	-e "^$NS\$" \
+	-e '^/proc/net/ip6?_tables_names$' \
 	-e '^$')
 check "opens only libraries, NSS files, the resolv.conf and the netns path" \
 	test -z "$unexpected"
 [ -z "$unexpected" ] || echo "      unexpected: $(echo $unexpected)"
+check "an install does not read the iptables-legacy table names" \
+	eval '! grep -q "_tables_names" "$POD_TMP/istio-iptables.log"'
 check "it did read the resolv.conf it was given" grep -q "$POD_TMP/resolv.conf" "$POD_TMP/all.log"
 check "it did open the --netns path" grep -q "\"$NS\"" "$POD_TMP/all.log"
 
