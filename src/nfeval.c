@@ -312,94 +312,118 @@ static enum step eval_rule(struct ev *e, const struct nftnl_rule *r)
 	return s == S_BREAK ? S_NEXT : s;
 }
 
-struct frame {
+/* Where the walk is: the chain, the next rule, the jumps. */
+struct walker {
+	const struct mi_ruleset *rs;
+	const struct mi_rs_chain *base;
 	const char *chain;
-	size_t next; /* index into rs->rules to resume at */
+	size_t i, depth;
+	struct {
+		const char *chain;
+		size_t next; /* index into rs->rules to resume at */
+	} st[MAX_DEPTH];
 };
 
 static void decided(struct mi_nfwalk *w, enum mi_nfres res,
-		    const struct mi_rs_rule *r)
+		    const struct mi_rs_rule *r, const char *why)
 {
 	w->res = res;
 	snprintf(w->chain, sizeof(w->chain), "%s", r->chain);
 	w->idx = r->idx;
+	snprintf(w->why, sizeof(w->why), "%s", why ? why : "");
+}
+
+/* The next rule of the current chain at or after k->i, or NULL. */
+static const struct mi_rs_rule *next_rule(struct walker *k)
+{
+	for (; k->i < k->rs->nrules; k->i++) {
+		const struct mi_rs_rule *r = &k->rs->rules[k->i];
+
+		if (r->family == k->base->family &&
+		    !strcmp(r->table, k->base->table) &&
+		    !strcmp(r->chain, k->chain))
+			return r;
+	}
+	return NULL;
+}
+
+/* The chain's end: back to the caller (true), or the base chain's policy. */
+static bool chain_end(struct walker *k, struct mi_nfwalk *w)
+{
+	if (k->depth) {
+		k->depth--;
+		k->chain = k->st[k->depth].chain;
+		k->i = k->st[k->depth].next;
+		return true;
+	}
+	w->res = k->base->policy == NF_DROP ? MI_NF_DROP : MI_NF_ACCEPT;
+	w->policy = true;
+	snprintf(w->chain, sizeof(w->chain), "%s", k->base->name);
+	return false;
+}
+
+/* Rule @r's verdict @e: true to go on walking. */
+static bool apply_verdict(struct walker *k, const struct ev *e,
+			  const struct mi_rs_rule *r, struct mi_nfwalk *w)
+{
+	switch (e->verdict) {
+	case NF_ACCEPT:
+		decided(w, MI_NF_ACCEPT, r, NULL);
+		return false;
+	case NF_DROP:
+		decided(w, MI_NF_DROP, r, NULL);
+		return false;
+	case NF_STOLEN:
+		decided(w, MI_NF_NAT, r, NULL);
+		return false;
+	case NFT_JUMP:
+	case NFT_GOTO:
+		if (!e->chain || k->depth == MAX_DEPTH) {
+			decided(w, MI_NF_UNKNOWN, r, "a deep jump");
+			return false;
+		}
+		if (e->verdict == NFT_JUMP) {
+			k->st[k->depth].chain = k->chain;
+			k->st[k->depth].next = k->i + 1;
+			k->depth++;
+		}
+		k->chain = e->chain;
+		k->i = 0;
+		return true;
+	case NFT_RETURN:
+		k->i = k->rs->nrules; /* the chain's end */
+		return true;
+	default:
+		k->i++;
+		return true;
+	}
 }
 
 void mi_nf_walk(const struct mi_ruleset *rs, const struct mi_rs_chain *base,
 		const struct mi_nfpkt *p, struct mi_nfwalk *w)
 {
-	struct frame st[MAX_DEPTH];
+	struct walker k = { .rs = rs, .base = base, .chain = base->name };
 	struct ev e = { .p = p };
-	const char *chain = base->name;
-	size_t i = 0, depth = 0;
+	bool more = true;
 
 	memset(w, 0, sizeof(*w));
-	for (;;) {
-		const struct mi_rs_rule *r = NULL;
+	while (more) {
+		const struct mi_rs_rule *r = next_rule(&k);
 
-		for (; i < rs->nrules; i++) {
-			r = &rs->rules[i];
-			if (r->family == base->family &&
-			    !strcmp(r->table, base->table) &&
-			    !strcmp(r->chain, chain))
-				break;
-		}
-		if (i >= rs->nrules) {
-			/* the chain's end: back to the caller, or the policy */
-			if (depth) {
-				depth--;
-				chain = st[depth].chain;
-				i = st[depth].next;
-				continue;
-			}
-			w->res = base->policy == NF_DROP ? MI_NF_DROP
-							 : MI_NF_ACCEPT;
-			w->policy = true;
-			snprintf(w->chain, sizeof(w->chain), "%s", base->name);
-			return;
+		if (!r) {
+			more = chain_end(&k, w);
+			continue;
 		}
 		switch (eval_rule(&e, r->r)) {
 		case S_UNKNOWN:
-			decided(w, MI_NF_UNKNOWN, r);
-			snprintf(w->why, sizeof(w->why), "%s", e.why);
+			decided(w, MI_NF_UNKNOWN, r, e.why);
 			return;
 		case S_NEXT:
-			i++;
-			continue;
-		default:
+			k.i++;
 			break;
-		}
-		switch (e.verdict) {
-		case NF_ACCEPT:
-			decided(w, MI_NF_ACCEPT, r);
-			return;
-		case NF_DROP:
-			decided(w, MI_NF_DROP, r);
-			return;
-		case NF_STOLEN:
-			decided(w, MI_NF_NAT, r);
-			return;
-		case NFT_JUMP:
-		case NFT_GOTO:
-			if (!e.chain || depth == MAX_DEPTH) {
-				decided(w, MI_NF_UNKNOWN, r);
-				snprintf(w->why, sizeof(w->why), "a deep jump");
-				return;
-			}
-			if (e.verdict == NFT_JUMP) {
-				st[depth].chain = chain;
-				st[depth].next = i + 1;
-				depth++;
-			}
-			chain = e.chain;
-			i = 0;
-			continue;
-		case NFT_RETURN:
-			i = rs->nrules; /* the chain's end */
-			continue;
 		default:
-			i++;
-			continue;
+			more = apply_verdict(&k, &e, r, w);
+			break;
 		}
 	}
 }
