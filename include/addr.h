@@ -96,6 +96,12 @@ void mi_ranges_normalize(struct mi_ranges *l);
 size_t mi_cidrs_to_ranges(const struct mi_cidrs *l, int family,
 			  uint8_t (**out)[2][16]);
 
+/*
+ * mi_be_inc - add one to the @bytes-byte big-endian number @a in place.
+ * Returns true when it wrapped around (@a was all ones, now all zeros).
+ */
+bool mi_be_inc(uint8_t *a, unsigned int bytes);
+
 /* Valid interface name: 1..15 bytes, no '/', whitespace, ':' or NUL. */
 bool mi_ifname_valid(const char *s);
 

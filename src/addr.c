@@ -216,8 +216,7 @@ static void be_set_host_bits(uint8_t *a, unsigned int plen, unsigned int bits)
 		a[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 }
 
-/* a + 1 in place; returns true on wrap-around (a was all ones). */
-static bool be_inc(uint8_t *a, unsigned int bytes)
+bool mi_be_inc(uint8_t *a, unsigned int bytes)
 {
 	int i;
 
@@ -257,7 +256,7 @@ size_t mi_cidrs_to_ranges(const struct mi_cidrs *l, int family,
 		bool wrap;
 
 		memcpy(next, r[o][1], 16);
-		wrap = be_inc(next, bytes);
+		wrap = mi_be_inc(next, bytes);
 		if (wrap || memcmp(r[i][0], next, bytes) <= 0) {
 			if (memcmp(r[i][1], r[o][1], bytes) > 0)
 				memcpy(r[o][1], r[i][1], 16);

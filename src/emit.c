@@ -115,17 +115,6 @@ static void elem_key(enum mi_set_type t, bool interval, const struct mi_elem *e,
 	}
 }
 
-/* key + 1 in place (big-endian); false when it wrapped around. */
-static bool key_inc(uint8_t *key, uint32_t len)
-{
-	uint32_t i;
-
-	for (i = len; i-- > 0;)
-		if (++key[i] != 0)
-			return true;
-	return false;
-}
-
 static void add_elem(struct nftnl_set *s, const uint8_t *key, uint32_t len,
 		     const uint8_t *key_end, uint32_t flags)
 {
@@ -187,7 +176,8 @@ static void emit_elems(struct mi_batch *b, const struct mi_plan *plan,
 			if (i == 0 && memcmp(lo, zero, len))
 				add_elem(s, zero, len, NULL, NFT_SET_ELEM_INTERVAL_END);
 			add_elem(s, lo, len, NULL, 0);
-			if (key_inc(hi, len))
+			/* the end is exclusive: none when hi is all ones */
+			if (!mi_be_inc(hi, len))
 				add_elem(s, hi, len, NULL, NFT_SET_ELEM_INTERVAL_END);
 		}
 		if ((i + 1) % ELEMS_PER_MSG == 0 || i + 1 == es->n) {
