@@ -284,7 +284,8 @@ static int cleanup_needed(struct mnl_socket *nl, bool trace_only, bool *needed,
 	if (!trace_only)
 		ret = mi_nl_table_lookup(nl, MI_TABLE_NAME, &ours, &flags, err);
 	if (!ret)
-		ret = mi_nl_table_lookup(nl, MI_TRACE_TABLE, &trace, &flags, err);
+		ret = mi_nl_table_lookup(nl, MI_TRACE_TABLE, &trace, &flags,
+					 err);
 	*needed = ours || trace;
 	return ret;
 }
