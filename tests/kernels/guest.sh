@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runs inside a check-kernels guest (started by /sbin/mi-init from the
+# project disk mounted at /mi). Which suites run comes from the kernel
+# command line: mi.run=SUITE[,SUITE...], each one of
+#   unshare            tests/unshare/run-all.sh (sanitizer build)
+#   netns:NNNN+NNNN..  those netns-tests (release build)
+#   conformance:all | conformance:CASE+CASE..   ../shared/conformance
+#   nomod              TPROXY with nft_tproxy/nf_tproxy_* made unloadable
+#   firstinstall       first vs second install after boot (bench, no assert)
+#   script:PATH        bash /mi/PATH (for debugging by hand: run.sh --script)
+#   none               nothing (the KVM probe)
+# Everything is written to /dev/ttyS1 (the host's results file):
+#   @@ BEGIN SUITE / @@ END SUITE rc=N secs=S
+#   @@ RESULT SUITE: N passed, N failed, N skipped
+#   @@ DONE
+set -u
+exec >/dev/ttyS1 2>&1
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LC_ALL=C.UTF-8 TMPDIR=/tmp
+# the conformance harness is on the project disk as /mi/shared/conformance
+export SHARED_DIR=/mi/shared
+cd /mi || exit 1
+M=/mi/meshinit
+MSAN=/mi/build/meshinit-san
+# the test build (test hooks), for the tests that use one
+export MESHINIT_TEST=/mi/build/meshinit-test
+
+run=$(sed -n 's/.*\bmi\.run=\([^ ]*\).*/\1/p' /proc/cmdline)
+echo "@@ KERNEL $(uname -r)"
+echo "@@ RUN $run"
+ip link set lo up
+
+now() { date +%s; }
+begin() { echo "@@ BEGIN $1"; T0=$(now); }
+end() { echo "@@ END $1 rc=$2 secs=$(($(now) - T0))"; }
+result() { echo "@@ RESULT $1: $2 passed, $3 failed, $4 skipped"; }
+
+suite_unshare() {
+	local out rc
+	begin unshare
+	out=$(MESHINIT=$MSAN MESHINIT_RELEASE=$M ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		bash tests/unshare/run-all.sh 2>&1)
+	rc=$?
+	echo "$out"
+	end unshare $rc
+	set -- $(echo "$out" | sed -n 's/^unshare: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' | tail -n1)
+	[ $# = 3 ] || set -- 0 1 0
+	[ $rc = 0 ] || [ "$2" != 0 ] || set -- "$1" 1 "$3"
+	result unshare "$1" "$2" "$3"
+}
+
+suite_netns() {
+	local pass=0 fail=0 skip=0 t n rc
+	begin netns
+	for n in ${1//+/ }; do
+		t=$(ls netns-tests/$n-*.sh 2>/dev/null | head -n1)
+		if [ -z "$t" ]; then
+			echo "FAIL netns-tests/$n: no such test"
+			fail=$((fail + 1))
+			continue
+		fi
+		echo "== $(basename "$t")"
+		local s=$(now)
+		MESHINIT=$M ROOTFS=/mi/build/rootfs CC=gcc bash "$t"
+		rc=$?
+		case $rc in
+		0) pass=$((pass + 1)); echo "ok $(basename "$t") ($(($(now) - s)) s)";;
+		77) skip=$((skip + 1)); echo "SKIP $(basename "$t")";;
+		*) fail=$((fail + 1)); echo "FAIL $(basename "$t") (exit $rc)";;
+		esac
+	done
+	end netns $((fail > 0))
+	result netns $pass $fail $skip
+}
+
+suite_conformance() {
+	local cases=() out rc line
+	[ "$1" = all ] || cases=(${1//+/ })
+	begin conformance
+	out=$(shared/conformance/run-all --sut-cmd "$M istio-iptables" "${cases[@]}" 2>&1)
+	rc=$?
+	echo "$out"
+	end conformance $rc
+	line=$(echo "$out" | grep '^TOTAL:' | tail -n1)
+	# a case is a test here: ok ones pass, others fail
+	local ok bad
+	ok=$(echo "$out" | awk '$4 == "ok"' | wc -l)
+	bad=$(echo "$out" | awk 'NF == 5 && $1 != "case" && $4 != "ok" && $4 != "skipped"' | wc -l)
+	if [ $rc != 0 ] || ! echo "$line" | grep -q ' 0 mismatches, 0 cases failed'; then
+		[ "$bad" -gt 0 ] || bad=1
+	fi
+	result conformance "$ok" "$bad" 0
+}
+
+suite_nomod() {
+	local out rc
+	begin nomod
+	out=$(bash /mi/tests/kernels/nomod.sh "$M" 2>&1)
+	rc=$?
+	echo "$out"
+	end nomod $rc
+	set -- $(echo "$out" | sed -n 's/^nomod: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' | tail -n1)
+	[ $# = 3 ] || set -- 0 1 0
+	[ $rc = 0 ] || [ "$2" != 0 ] || set -- "$1" 1 "$3"
+	result nomod "$1" "$2" "$3"
+}
+
+suite_firstinstall() {
+	begin firstinstall
+	bash /mi/bench/kernels-first-install.sh "$M"
+	end firstinstall $?
+}
+
+for s in ${run//,/ }; do
+	case $s in
+	unshare) suite_unshare;;
+	netns:*) suite_netns "${s#netns:}";;
+	conformance:*) suite_conformance "${s#conformance:}";;
+	nomod) suite_nomod;;
+	firstinstall) suite_firstinstall;;
+	script:*) begin script; bash "/mi/${s#script:}"; end script $?;;
+	none) ;;
+	*) echo "@@ RESULT $s: 0 passed, 1 failed, 0 skipped"; echo "unknown suite $s";;
+	esac
+done
+echo "@@ DONE"
