@@ -171,7 +171,7 @@ for s in $SERIES; do
 		  # one more boot; the run says so
 		  if ! grep -q '^@@ KERNEL' "$out/$name.results"; then
 			  cp "$out/$name.console" "$out/$name.console.first"
-			  say "boot $name: no guest init within the first boot ($(grep -m1 -E 'panic|BUG' "$out/$name.console" | cut -c1-120)); booting again"
+			  say "boot $name: no guest init within the first boot ($(grep -m1 -E 'Kernel panic|Oops|BUG:' "$out/$name.console" | cut -c1-120)); booting again"
 			  boot "$name" "$k" "$run" "$to" "$ACCEL"; rc=$?
 		  fi
 		  echo "$rc $(( $(date +%s) - t0 ))" >"$out/$name.rc" ) &
