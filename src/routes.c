@@ -199,6 +199,9 @@ static int addr_msg(uint16_t type, uint16_t flags, struct mi_err *err)
 
 struct addr_find {
 	bool present, mine;
+	/* ::6's IFA_PROTO; whether any address of the dump had one */
+	bool has_proto, any_proto;
+	uint8_t proto;
 };
 
 static int addr_cb(const void *msg, void *data)
@@ -207,23 +210,28 @@ static int addr_cb(const void *msg, void *data)
 	const struct ifaddrmsg *h = mnl_nlmsg_get_payload(nlh);
 	struct addr_find *af = data;
 	const struct nlattr *a;
-	bool is6 = false, mine = false;
+	bool is6 = false, has_proto = false;
+	uint8_t proto = 0;
 
-	if (h->ifa_family != AF_INET6 || h->ifa_prefixlen != 128)
+	if (h->ifa_family != AF_INET6)
 		return 0;
 	mnl_attr_for_each(a, nlh, sizeof(*h)) {
 		uint16_t t = mnl_attr_get_type(a);
 
-		if ((t == IFA_ADDRESS || t == IFA_LOCAL) &&
+		if ((t == IFA_ADDRESS || t == IFA_LOCAL) && h->ifa_prefixlen == 128 &&
 		    mnl_attr_get_payload_len(a) == 16 &&
 		    !memcmp(mnl_attr_get_payload(a), addr6, 16))
 			is6 = true;
-		if (t == IFA_PROTO)
-			mine = mnl_attr_get_u8(a) == MI_RTPROT;
+		if (t == IFA_PROTO) {
+			has_proto = true;
+			proto = mnl_attr_get_u8(a);
+		}
 	}
+	af->any_proto |= has_proto;
 	if (is6) {
 		af->present = true;
-		af->mine = mine;
+		af->has_proto = has_proto;
+		af->proto = proto;
 	}
 	return 0;
 }
@@ -232,9 +240,19 @@ static int find_addr6(struct addr_find *af, struct mi_err *err)
 {
 	struct ifaddrmsg h = { .ifa_family = AF_INET6 };
 
+	int ret;
+
 	memset(af, 0, sizeof(*af));
-	return request(RTM_GETADDR, NLM_F_DUMP, &h, sizeof(h), NULL, NULL,
-		       addr_cb, af, err);
+	ret = request(RTM_GETADDR, NLM_F_DUMP, &h, sizeof(h), NULL, NULL,
+		      addr_cb, af, err);
+	/*
+	 * ::6 is ours when it carries our IFA_PROTO. Kernels before 5.18
+	 * (Debian's 5.10) keep no address protocol: none of the dump has
+	 * one (5.18+ marks ::1 and link-local addresses), so ::6/128 on lo,
+	 * Istio's inbound passthrough address, is taken as ours there.
+	 */
+	af->mine = af->has_proto ? af->proto == MI_RTPROT : !af->any_proto;
+	return ret;
 }
 
 /* ---- policy ------------------------------------------------------------- */
