@@ -79,7 +79,7 @@ suite_conformance() {
 	local cases=() out rc line
 	[ "$1" = all ] || cases=(${1//+/ })
 	begin conformance
-	out=$(shared/conformance/run-all --sut-cmd "$M istio-iptables" "${cases[@]}" 2>&1)
+	out=$(shared/conformance/run-all -v --sut-cmd "$M istio-iptables" "${cases[@]}" 2>&1)
 	rc=$?
 	echo "$out"
 	end conformance $rc

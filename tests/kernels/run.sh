@@ -43,24 +43,29 @@ fi
 # explain --kernel, trace); 6.1 also the missing-module case (first in
 # its boot: nothing may have loaded nft_tproxy yet) and the image rootfs
 # test; 5.10 and 6.12 measure the first install after boot. The
-# conformance suite's cases are dealt out over the three kernels in turn
-# (a whole run in one emulated kernel takes too long), so every case
-# runs on one distribution kernel; KERNELS_CONFORMANCE=all runs all of
-# them in every kernel.
+# conformance suite is not in the default plan: under emulation its
+# fixed probe timeouts (0.3 s connect, 1.5 s for the answer) give
+# no-reply flakes on both the reference and meshinit's side (seen on
+# 6.12: 15 of 683 tproxy probes). KERNELS_CONFORMANCE=deal deals its
+# cases out over the three kernels, =all runs every case in each.
 NETNS=0001+0002+0003+0004+2001+2002+4000+4010+4020
 mapfile -t CASES < <(cd "$CONFORMANCE_DIR/cases" && ls *.case | sed 's/\.case$//' | sort)
-deal() { # deal N: the cases whose index is N modulo 3, joined by +
+deal() { # deal N: ",conformance:" and the cases whose index is N modulo 3
 	local i out=""
+	case ${KERNELS_CONFORMANCE:-} in
+	all) echo ",conformance:all"; return;;
+	deal) ;;
+	*) return;;
+	esac
 	for i in "${!CASES[@]}"; do
 		[ $((i % 3)) = "$1" ] && out=$out+${CASES[$i]}
 	done
-	[ "${KERNELS_CONFORMANCE:-}" != all ] || out=+all
-	echo "${out#+}"
+	echo ",conformance:${out#+}"
 }
 declare -A PLAN=(
-	[5.10]="firstinstall,unshare,netns:$NETNS,conformance:$(deal 0)"
-	[6.1]="nomod,unshare,netns:$NETNS+5000,conformance:$(deal 1)"
-	[6.12]="firstinstall,unshare,netns:$NETNS,conformance:$(deal 2)"
+	[5.10]="firstinstall,unshare,netns:$NETNS$(deal 0)"
+	[6.1]="nomod,unshare,netns:$NETNS+5000$(deal 1)"
+	[6.12]="firstinstall,unshare,netns:$NETNS$(deal 2)"
 )
 SERIES=${KERNELS_ONLY:-5.10 6.1 6.12}
 
@@ -144,6 +149,8 @@ if [ "$ACCEL" = auto ]; then
 	fi
 fi
 say "accelerator: $ACCEL"
+[ -n "${KERNELS_CONFORMANCE:-}" ] ||
+	say "note: the conformance suite does not run in the guests (its fixed probe timeouts flake under emulation; KERNELS_CONFORMANCE=deal|all runs it)"
 
 # --- the matrix -----------------------------------------------------------
 # The guests boot side by side (KERNELS_JOBS at once, default: all): one
