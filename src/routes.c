@@ -218,7 +218,8 @@ static int addr_cb(const void *msg, void *data)
 	mnl_attr_for_each(a, nlh, sizeof(*h)) {
 		uint16_t t = mnl_attr_get_type(a);
 
-		if ((t == IFA_ADDRESS || t == IFA_LOCAL) && h->ifa_prefixlen == 128 &&
+		if ((t == IFA_ADDRESS || t == IFA_LOCAL) &&
+		    h->ifa_prefixlen == 128 &&
 		    mnl_attr_get_payload_len(a) == 16 &&
 		    !memcmp(mnl_attr_get_payload(a), addr6, 16))
 			is6 = true;
