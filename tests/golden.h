@@ -15,6 +15,7 @@
 #include "detect.h"
 #include "harness.h"
 #include "plan.h"
+#include "record.h"
 
 #define GOLDEN_MAX_TOK 64
 
@@ -72,44 +73,57 @@ static inline int golden_split(char *s, char sep, char **tok, int max)
 	return n;
 }
 
-/* The plan of case @c, as the binary would build it; false on a bad case. */
-static inline bool golden_plan(const struct gcase *c, struct mi_plan *plan)
+/*
+ * The configuration of case @c, completed as install would complete it
+ * (detection results from the case, not the machine). False when the
+ * flags do not parse; the caller releases @cli->cfg either way.
+ */
+static inline bool golden_config(const struct gcase *c, struct mi_cli *cli)
 {
 	char *argv[GOLDEN_MAX_TOK + 2], *envp[GOLDEN_MAX_TOK + 1];
 	char *srv[GOLDEN_MAX_TOK];
 	char *args = strdup(c->args), *env = strdup(c->env);
 	char *servers = strdup(c->servers);
 	struct mi_err err = { 0 };
-	struct mi_cli cli;
 	int argc, nenv, nsrv;
-	bool ok = false;
+	bool ok;
 
 	argv[0] = (char *)"meshinit";
 	argc = 1 + golden_split(args, ' ', argv + 1, GOLDEN_MAX_TOK);
 	argv[argc] = NULL;
 	nenv = golden_split(env, ' ', envp, GOLDEN_MAX_TOK);
 	envp[nenv] = NULL;
-	if (!CHECK_EQ_INT(mi_cli_parse(argc, argv, envp, &cli, &err), 0)) {
+	ok = CHECK_EQ_INT(mi_cli_parse(argc, argv, envp, cli, &err), 0);
+	if (!ok)
 		printf("# %s: %s\n", c->name, err.msg);
-		goto out;
-	}
-	cli.cfg.ipv6 = !strcmp(c->ipv6, "on");
+	cli->cfg.ipv6 = !strcmp(c->ipv6, "on");
 	nsrv = golden_split(servers, ' ', srv, GOLDEN_MAX_TOK);
-	for (int i = 0; i < nsrv && !cli.cfg.capture_all_dns; i++) {
+	for (int i = 0; i < nsrv && !cli->cfg.capture_all_dns; i++) {
 		char line[128];
 
 		snprintf(line, sizeof(line), "nameserver %s\n", srv[i]);
-		mi_resolv_parse(line, &cli.cfg.dns_servers);
+		mi_resolv_parse(line, &cli->cfg.dns_servers);
 	}
-	cli.cfg.dns = cli.cfg.redirect_dns &&
-		      (cli.cfg.capture_all_dns || cli.cfg.dns_servers.n);
-	mi_plan_build(&cli.cfg, plan);
-	ok = true;
-out:
-	mi_config_release(&cli.cfg);
+	cli->cfg.dns = cli->cfg.redirect_dns &&
+		       (cli->cfg.capture_all_dns || cli->cfg.dns_servers.n);
 	free(args);
 	free(env);
 	free(servers);
+	return ok;
+}
+
+/*
+ * The plan of case @c, as install builds it (install record included);
+ * false on a bad case.
+ */
+static inline bool golden_plan(const struct gcase *c, struct mi_plan *plan)
+{
+	struct mi_cli cli;
+	bool ok = golden_config(c, &cli);
+
+	if (ok)
+		mi_plan_build_recorded(&cli.cfg, plan);
+	mi_config_release(&cli.cfg);
 	return ok;
 }
 

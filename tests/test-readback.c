@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "detect.h"
 #include "emit.h"
+#include "golden.h"
 #include "harness.h"
 #include "plan.h"
 #include "print.h"
@@ -31,77 +32,14 @@
 #include "record.h"
 #include "snapshot.h"
 
-#define MAX_TOK 64
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-	int c;
-
-	if (!f)
-		return NULL;
-	m = open_memstream(&buf, &len);
-	while ((c = fgetc(f)) != EOF)
-		fputc(c, m);
-	fclose(m);
-	fclose(f);
-	return buf;
-}
-
-static int split(char *s, char sep, char **tok, int max)
-{
-	int n = 0;
-	char *p = s;
-
-	if (!strcmp(s, "-"))
-		return 0;
-	while (p && *p && n < max) {
-		char *end = strchr(p, sep);
-
-		if (end)
-			*end = '\0';
-		if (*p)
-			tok[n++] = strcmp(p, "''") ? p : (char *)"";
-		p = end ? end + 1 : NULL;
-	}
-	return n;
-}
-
-/* The configuration of one case, as install would complete it. */
+/* The configuration of one case given by its fields (see golden.h). */
 static bool config_of(const char *ipv6, const char *servers, const char *env,
 		      const char *args, struct mi_cli *cli)
 {
-	char *argv[MAX_TOK + 2], *envp[MAX_TOK + 1], *srv[MAX_TOK];
-	char *a = strdup(args), *e = strdup(env), *s = strdup(servers);
-	struct mi_err err = { 0 };
-	int argc, nenv, nsrv;
-	bool ok;
+	struct gcase c = { (char *)args, (char *)ipv6, (char *)servers,
+			   (char *)env, (char *)args };
 
-	argv[0] = (char *)"meshinit";
-	argc = 1 + split(a, ' ', argv + 1, MAX_TOK);
-	argv[argc] = NULL;
-	nenv = split(e, ' ', envp, MAX_TOK);
-	envp[nenv] = NULL;
-	ok = CHECK_EQ_INT(mi_cli_parse(argc, argv, envp, cli, &err), 0);
-	if (!ok)
-		NOTE("%s: %s", args, err.msg);
-	cli->cfg.ipv6 = !strcmp(ipv6, "on");
-	nsrv = split(s, ' ', srv, MAX_TOK);
-	for (int i = 0; i < nsrv && !cli->cfg.capture_all_dns; i++) {
-		char line[128];
-
-		snprintf(line, sizeof(line), "nameserver %s\n", srv[i]);
-		mi_resolv_parse(line, &cli->cfg.dns_servers);
-	}
-	cli->cfg.dns = cli->cfg.redirect_dns &&
-		       (cli->cfg.capture_all_dns || cli->cfg.dns_servers.n);
-	free(a);
-	free(e);
-	free(s);
-	return ok;
+	return golden_config(&c, cli);
 }
 
 static char *script(const struct mi_plan *p)
@@ -206,35 +144,17 @@ static void round_trip(const char *name, const char *ipv6, const char *servers,
 	mi_config_release(&cli.cfg);
 }
 
+static void round_trip_case(const struct gcase *c)
+{
+	round_trip(c->name, c->ipv6, c->servers, c->env, c->args);
+}
+
 static void test_readback__golden_configs(void)
 {
-	char *text = read_all("tests/golden/cases.tsv"), *line, *next;
 	unsigned int before = ncases;
 
-	if (!CHECK(text))
-		return;
-	for (line = text; line && *line; line = next) {
-		char *f[5];
-		int nf = 0;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (line[0] == '#' || !line[0])
-			continue;
-		for (char *p = line; p && nf < 5;) {
-			char *tab = strchr(p, '\t');
-
-			if (tab)
-				*tab = '\0';
-			f[nf++] = p;
-			p = tab ? tab + 1 : NULL;
-		}
-		if (CHECK_EQ_INT(nf, 5))
-			round_trip(f[0], f[1], f[2], f[3], f[4]);
-	}
+	golden_cases(round_trip_case);
 	CHECK(ncases - before >= 9);
-	free(text);
 }
 
 /* Configurations the golden files do not cover. */
