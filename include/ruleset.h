@@ -64,9 +64,6 @@ const struct mi_rs_chain *mi_ruleset_chain(const struct mi_ruleset *rs,
 					   uint32_t family, const char *table,
 					   const char *chain);
 
-/* "ip", "ip6", "inet", "arp", "bridge", "netdev" for an NFPROTO_*. */
-const char *mi_nfproto_name(uint32_t family);
-
 /* "prerouting", "input", "forward", "output", "postrouting". */
 const char *mi_hook_name(uint32_t hook);
 

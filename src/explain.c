@@ -1112,7 +1112,7 @@ static void print_other(const struct mi_ruleset *rs,
 	fprintf(out,
 		"other table: %s %s chain %s (type %s hook %s priority %d: "
 		"%s; policy %s)\n",
-		mi_nfproto_name(c->family), c->table, c->name, c->type,
+		mi_family_name(c->family), c->table, c->name, c->type,
 		mi_hook_name(c->hook), c->prio, rel,
 		c->policy == NF_DROP ? "drop" : "accept");
 	for (size_t i = 0; i < rs->nrules; i++) {
@@ -1153,17 +1153,17 @@ static void other_outcome(const struct mi_others *o, FILE *out)
 		return;
 	if (o->dropped && o->idx)
 		fprintf(out, "outcome with the other tables: dropped by %s %s "
-			     "chain %s rule %zu\n", mi_nfproto_name(o->family),
+			     "chain %s rule %zu\n", mi_family_name(o->family),
 			o->table, o->chain, o->idx);
 	else if (o->dropped)
 		fprintf(out, "outcome with the other tables: dropped by the "
 			     "policy of %s %s chain %s\n",
-			mi_nfproto_name(o->family), o->table, o->chain);
+			mi_family_name(o->family), o->table, o->chain);
 	else if (o->unknown)
 		fprintf(out, "outcome with the other tables: cannot tell (%s "
 			     "%s chain %s rule %zu cannot be evaluated; "
 			     "`explain --kernel` can)\n",
-			mi_nfproto_name(o->family), o->table, o->chain, o->idx);
+			mi_family_name(o->family), o->table, o->chain, o->idx);
 	else
 		fprintf(out, "outcome with the other tables: as above (they "
 			     "let the packet through)\n");
@@ -1458,12 +1458,12 @@ static void print_kernel_decider(const struct mi_ruleset *rs,
 	if (e->type == NFT_TRACETYPE_POLICY)
 		fprintf(out,
 			"kernel: decided by %s %s chain %s%s: policy drop\n",
-			mi_nfproto_name(e->family), e->table, e->chain,
+			mi_family_name(e->family), e->table, e->chain,
 			k->looped ? " (over lo)" : "");
 	else
 		fprintf(out,
 			"kernel: decided by %s %s chain %s rule %zu%s: %s\n",
-			mi_nfproto_name(e->family), e->table, e->chain,
+			mi_family_name(e->family), e->table, e->chain,
 			r ? r->idx : 0, k->looped ? " (over lo)" : "", text);
 }
 
@@ -1615,12 +1615,12 @@ static size_t judge(const struct mi_ruleset *rs, const struct mi_trace_evs *evs,
 	if (predicted) {
 		fprintf(out, "  the kernel: table %s %s dropped it, as the "
 			     "walk of the other tables said\n",
-			mi_nfproto_name(dec->e->family), dec->e->table);
+			mi_family_name(dec->e->family), dec->e->table);
 	} else if (dec && !ours(dec->e)) {
 		fprintf(out,
 			"  predicted by meshinit's rules only; the kernel: "
 			"table %s %s decided\n",
-			mi_nfproto_name(dec->e->family), dec->e->table);
+			mi_family_name(dec->e->family), dec->e->table);
 		diffs++;
 	}
 	if (result == ECONNREFUSED && lands_local) {

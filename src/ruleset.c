@@ -22,6 +22,7 @@
 #include <libnftnl/rule.h>
 
 #include "nl.h"
+#include "snapshot.h"
 #include "util.h"
 
 #define DUMP_RETRIES 5
@@ -199,26 +200,6 @@ const struct mi_rs_chain *mi_ruleset_chain(const struct mi_ruleset *rs,
 			return c;
 	}
 	return NULL;
-}
-
-const char *mi_nfproto_name(uint32_t family)
-{
-	switch (family) {
-	case NFPROTO_IPV4:
-		return "ip";
-	case NFPROTO_IPV6:
-		return "ip6";
-	case NFPROTO_INET:
-		return "inet";
-	case NFPROTO_ARP:
-		return "arp";
-	case NFPROTO_BRIDGE:
-		return "bridge";
-	case NFPROTO_NETDEV:
-		return "netdev";
-	default:
-		return "unknown-family";
-	}
 }
 
 const char *mi_hook_name(uint32_t hook)

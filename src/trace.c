@@ -696,7 +696,7 @@ void mi_trace_ev_format(const struct mi_ruleset *rs,
 				: e->type;
 
 	snprintf(hdr, sizeof(hdr), "trace id %08x %s %s %s", e->id,
-		 mi_nfproto_name(e->family), e->table, e->chain);
+		 mi_family_name(e->family), e->table, e->chain);
 	if (e->pkt.have_l3 || e->has_iif || e->has_oif)
 		mi_trace_pkt_format(e, pkt, sizeof(pkt));
 	verdict_text(e, v, sizeof(v));
