@@ -13,18 +13,39 @@
 #    that changes anything.
 . "$(dirname "$0")/lib.sh"
 
+# the monitor's lines after the begin marker's transaction, before the end one
+cat >"$T/between.awk" <<'AWK'
+$0 == "delete table ip mi-sync-begin" { on = 0; skip = 1; next }
+skip && /^# new generation/ { skip = 0; on = 1; next }
+$0 == "add table ip mi-sync-end" { exit }
+on { print }
+AWK
+
 in_ns '
 set +e
 A="-p 15001 -z 15006 -u 1337 -m REDIRECT -i * -b * -x 10.0.0.0/8 --ipv6 off"
 B="-p 15002 -z 15006 -u 1337 -m REDIRECT -i * -b * -x 10.0.0.0/8 --ipv6 off"
+# mark STEP WHAT: a throw-away table added and deleted until the monitor of
+# STEP has seen it: then the monitor is listening (begin), or has caught up
+# with everything before it (end). No sleep to guess either.
+mark() {
+	for i in $(seq 400); do
+		nft add table ip "mi-sync-$2" && nft delete table ip "mi-sync-$2"
+		grep -qx "delete table ip mi-sync-$2" "$T/raw.$1" && return 0
+		sleep 0.05
+	done
+	echo "nft monitor never saw the $2 marker of $1" >>"$T/rcs"
+}
 # watch STEP CMD...: run CMD with nft monitor recording into $T/mon.STEP
+# what the kernel committed between the two markers
 watch() {
 	step=$1; shift
-	nft monitor >"$T/mon.$step" 2>&1 & mon=$!
-	sleep 0.3
+	nft monitor >"$T/raw.$step" 2>&1 & mon=$!
+	mark "$step" begin
 	"$@" >"$T/log.$step" 2>&1; echo "$step $?" >>"$T/rcs"
-	sleep 0.3
+	mark "$step" end
 	kill $mon; wait $mon 2>/dev/null
+	awk -f "$T/between.awk" "$T/raw.$step" >"$T/mon.$step"
 }
 set -f
 watch fresh "$MESHINIT" $A
