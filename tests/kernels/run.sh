@@ -192,6 +192,8 @@ tot_p=0 tot_f=0 tot_s=0
 for i in "${!names[@]}"; do
 	name=${names[$i]} run=${runs[$i]} r=$out/${names[$i]}.results
 	read -r rc secs <"$out/$name.rc"
+	# the guest's serial port ends its lines with \r\n
+	sed -i 's/\r$//' "$r"
 	if [ $mode = bench ]; then
 		grep -q '^@@ DONE' "$r" || say "bench boot $name did not finish (qemu exit $rc)"
 		continue
