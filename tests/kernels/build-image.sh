@@ -44,7 +44,16 @@ if [ -f "$out/done" ]; then
 	exit 0
 fi
 work=$(mktemp -d "$cache/build.XXXXXX")
-trap 'umount -R "$work/root/proc" "$work/root/sys" "$work/root/dev" 2>/dev/null; rm -rf "$work"' EXIT
+# (errexit holds inside the trap too: an umount of what is no longer
+# mounted must not end it before the rm, nor fail a finished build)
+cleanup() {
+	local m
+	for m in proc sys dev; do
+		! mountpoint -q "$work/root/$m" || umount -R "$work/root/$m" || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
 root=$work/root
 log=$work/build.log
 step() { echo "build-image: $*" >&2; }
