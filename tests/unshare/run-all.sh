@@ -8,8 +8,10 @@ failed=()
 skipped=()
 for t in [0-9][0-9][0-9]-*.sh; do
 	echo "== $t"
+	t0=$SECONDS
 	bash "./$t"
 	rc=$?
+	echo "-- $t: exit $rc, $((SECONDS - t0)) s"
 	case $rc in
 	0) pass=$((pass + 1)) ;;
 	77) skip=$((skip + 1)); skipped+=("$t") ;;
