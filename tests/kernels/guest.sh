@@ -26,10 +26,20 @@ MSAN=/mi/build/meshinit-san
 # the test build (test hooks), for the tests that use one
 export MESHINIT_TEST=/mi/build/meshinit-test
 
+# what run.sh passes on (KERNELS_PROBE_*, for harness-python)
+set -a
+. /mi/guest.env
+set +a
 run=$(sed -n 's/.*\bmi\.run=\([^ ]*\).*/\1/p' /proc/cmdline)
 echo "@@ KERNEL $(uname -r)"
 echo "@@ RUN $run"
 ip link set lo up
+# An emulated CPU drains the per-CPU packet backlog (veth, lo) some fifty
+# times slower than a real one: a burst of the conformance harness's
+# connections overflowed the default 1,000 packets (seen: thousands of
+# drops in /proc/net/softnet_stat on 5.10 and 6.1, and probes timing out
+# with them). A real node does not drop there; neither may the guest.
+sysctl -qw net.core.netdev_max_backlog=100000
 
 now() { date +%s; }
 begin() { echo "@@ BEGIN $1"; T0=$(now); }
@@ -75,22 +85,45 @@ suite_netns() {
 	result netns $pass $fail $skip
 }
 
+# Under emulation a probe can miss even the scaled waits of
+# harness-python when the host's cores serve three guests at once (seen:
+# 2 of 809 probes, both runs of the harness's own per-probe re-run, in a
+# case that passed alone three times out of three). A case that fails
+# is therefore run once more, whole, in fresh pods: a rule that behaves
+# differently fails again, since the harness is deterministic on rules;
+# a missed deadline does not. Both runs are printed, and a case passed
+# on its second run is named on the host ("@@ RETRIED").
 suite_conformance() {
-	local cases=() out rc line
+	local cases=() out rc line c again arc failed
 	[ "$1" = all ] || cases=(${1//+/ })
 	begin conformance
+	# (the harness's probe waits, scaled for emulation: harness-python)
+	export HARNESS_PYTHON=/mi/tests/kernels/harness-python
 	out=$(shared/conformance/run-all -v --sut-cmd "$M istio-iptables" "${cases[@]}" 2>&1)
 	rc=$?
 	echo "$out"
-	end conformance $rc
 	line=$(echo "$out" | grep '^TOTAL:' | tail -n1)
 	# a case is a test here: ok ones pass, others fail
-	local ok bad
+	local ok=0 bad=0 retried=()
 	ok=$(echo "$out" | awk '$4 == "ok"' | wc -l)
-	bad=$(echo "$out" | awk 'NF == 5 && $1 != "case" && $4 != "ok" && $4 != "skipped"' | wc -l)
-	if [ $rc != 0 ] || ! echo "$line" | grep -q ' 0 mismatches, 0 cases failed'; then
-		[ "$bad" -gt 0 ] || bad=1
+	failed=$(echo "$out" | awk 'NF == 5 && $1 != "case" && $4 != "ok" && $4 != "skipped" { print $1 }')
+	for c in $failed; do
+		echo "== $c: run again in fresh pods"
+		again=$(shared/conformance/run-case "$c" --sut-cmd "$M istio-iptables" 2>&1)
+		arc=$?
+		echo "$again" | grep -v '^# flaky'
+		if [ $arc = 0 ] && echo "$again" | grep -q "^CASE $c: [0-9]* probes, 0 mismatches$"; then
+			ok=$((ok + 1)) retried+=("$c")
+		else
+			bad=$((bad + 1))
+		fi
+	done
+	# no TOTAL line, or a failure no case of the table accounts for
+	if [ -z "$line" ] || { [ $rc != 0 ] && [ -z "$failed" ]; }; then
+		bad=$((bad + 1))
 	fi
+	[ ${#retried[@]} = 0 ] || echo "@@ RETRIED conformance: ${retried[*]}"
+	end conformance $((bad > 0))
 	result conformance "$ok" "$bad" 0
 }
 
