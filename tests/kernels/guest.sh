@@ -104,7 +104,7 @@ suite_conformance() {
 	echo "$out"
 	line=$(echo "$out" | grep '^TOTAL:' | tail -n1)
 	# a case is a test here: ok ones pass, others fail
-	local ok=0 bad=0 retried=()
+	local ok bad=0 retried=()
 	ok=$(echo "$out" | awk '$4 == "ok"' | wc -l)
 	failed=$(echo "$out" | awk 'NF == 5 && $1 != "case" && $4 != "ok" && $4 != "skipped" { print $1 }')
 	for c in $failed; do
@@ -112,7 +112,8 @@ suite_conformance() {
 		again=$(shared/conformance/run-case "$c" --sut-cmd "$M istio-iptables" 2>&1)
 		arc=$?
 		echo "$again" | grep -v '^# flaky'
-		if [ $arc = 0 ] && echo "$again" | grep -q "^CASE $c: [0-9]* probes, 0 mismatches$"; then
+		# (run-case exits 0 only with 0 mismatches and the SUT loaded)
+		if [ $arc = 0 ]; then
 			ok=$((ok + 1)) retried+=("$c")
 		else
 			bad=$((bad + 1))
